@@ -1,0 +1,121 @@
+"""Progress reporting for pipeline stages: a protocol the pipeline calls, a silent default for
+DAG tasks and tests, and a rich display with a closing table of counts for the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from lcm_etl.pipeline import PassResult
+
+
+class StepTracker(Protocol):
+    def advance(self, amount: int = 1) -> None: ...
+
+
+class ProgressReporter(Protocol):
+    """What the pipeline reports to: one ``step`` per unit of work (a table extracted, a transform)."""
+
+    def step(self, description: str, total: int | None = None) -> contextlib.AbstractContextManager[StepTracker]: ...
+
+    def note(self, message: str) -> None: ...
+
+
+class _NullTracker:
+    def advance(self, amount: int = 1) -> None:
+        return None
+
+
+class NullProgress:
+    """Reports nothing (DAG tasks log through the run log instead)."""
+
+    @contextlib.contextmanager
+    def step(self, description: str, total: int | None = None) -> Iterator[StepTracker]:
+        yield _NullTracker()
+
+    def note(self, message: str) -> None:
+        return None
+
+
+class _RichTracker:
+    def __init__(self, progress: Progress, task_id: int) -> None:
+        self._progress = progress
+        self._task_id = task_id
+
+    def advance(self, amount: int = 1) -> None:
+        self._progress.advance(self._task_id, amount)  # type: ignore[arg-type]
+
+
+class RichProgress:
+    """A live display on stderr: one line per step with its row count and elapsed time."""
+
+    def __init__(self, console: Console) -> None:
+        self._console = console
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<42}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+
+    def __enter__(self) -> RichProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.__exit__(exc_type, exc, tb)
+
+    @contextlib.contextmanager
+    def step(self, description: str, total: int | None = None) -> Iterator[StepTracker]:
+        task_id = self._progress.add_task(description, total=total)
+        try:
+            yield _RichTracker(self._progress, task_id)
+        finally:
+            task = self._progress.tasks[task_id]
+            self._progress.update(task_id, total=task.completed, completed=task.completed)
+
+    def note(self, message: str) -> None:
+        self._progress.console.print(message)
+
+    def print_summary(self, result: PassResult) -> None:
+        table = Table(title="lcm-etl pass", title_justify="left")
+        table.add_column("stage")
+        table.add_column("run", justify="right")
+        table.add_column("status")
+        for key in ("extracted", "landed", "rejected", "published"):
+            table.add_column(key, justify="right")
+        table.add_column("seconds", justify="right")
+        for stage in (result.ingest, result.publish):
+            counts = stage.counts
+            table.add_row(
+                f"{stage.stage} ({stage.mode})",
+                str(stage.run_id),
+                stage.status,
+                *(f"{counts[key]:,}" if key in counts else "" for key in ("extracted", "landed", "rejected", "published")),
+                f"{stage.seconds:.1f}",
+            )
+        self._console.print(table)
+        if result.publish.data_as_of is not None:
+            self._console.print(f"data as of {result.publish.data_as_of.isoformat()}")

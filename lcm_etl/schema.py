@@ -1,0 +1,396 @@
+"""The PostgreSQL schemas ``lcm_raw`` (landing) and ``lcm`` (read model), as SQLAlchemy Core tables.
+
+These definitions are the reference the Alembic migrations must produce (a test compares them with
+the migrated database); code reads and writes through them. Every table states its grain.
+
+Landing tables mirror the source tables column for column (the subset lcm-etl reads), keyed by the
+source primary key, plus ``landed_run_id`` — the ingest run that last *changed* the row — which is
+how a publish finds what changed since the previous one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+RAW = "lcm_raw"
+LCM = "lcm"
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+Money = Numeric(12, 2)
+TZ = DateTime(timezone=True)
+
+
+def _landed() -> list[Column[object]]:
+    return [
+        Column("landed_run_id", BigInteger, nullable=False, index=True),
+        Column("landed_at", TZ, nullable=False, server_default=text("now()")),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------
+# lcm_raw: ecommerce landing (one row per source row in scope; columns keep the source names)
+# ------------------------------------------------------------------------------------------------
+
+raw_offer = Table(
+    "ecommerce_conditionaloffer",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("offer_type", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("priority", Integer),
+    Column("start_datetime", TZ),
+    Column("end_datetime", TZ),
+    Column("max_global_applications", BigInteger),
+    Column("max_user_applications", BigInteger),
+    Column("max_basket_applications", BigInteger),
+    Column("max_discount", Money),
+    Column("max_user_discount", Money),
+    Column("total_discount", Money),
+    Column("num_applications", BigInteger),
+    Column("num_orders", BigInteger),
+    Column("date_created", TZ),
+    Column("benefit_id", Integer),
+    Column("condition_id", Integer),
+    Column("partner_id", Integer),
+    Column("emails_for_usage_alert", Text),
+    Column("usage_email_frequency", Text),
+    Column("sales_force_id", Text),
+    *_landed(),
+    schema=RAW,
+    comment="One row per ecommerce ConditionalOffer with an enterprise condition (Site and Voucher).",
+)
+
+raw_condition = Table(
+    "ecommerce_condition",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("proxy_class", Text),
+    Column("enterprise_customer_uuid", Text),
+    Column("enterprise_customer_name", Text),
+    Column("enterprise_customer_catalog_uuid", Text),
+    *_landed(),
+    schema=RAW,
+    comment="One row per offer_condition referenced by a landed offer.",
+)
+
+raw_benefit = Table(
+    "ecommerce_benefit",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("type", Text),
+    Column("value", Money),
+    Column("proxy_class", Text),
+    *_landed(),
+    schema=RAW,
+    comment="One row per offer_benefit referenced by a landed offer.",
+)
+
+raw_order = Table(
+    "ecommerce_order",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("number", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("currency", Text),
+    Column("total_incl_tax", Money),
+    Column("total_excl_tax", Money),
+    Column("date_placed", TZ),
+    Column("user_id", Integer, index=True),
+    Column("partner_id", Integer),
+    *_landed(),
+    schema=RAW,
+    comment="One row per order_order that carries a learner-credit (or unknown-offer) discount.",
+)
+
+raw_line = Table(
+    "ecommerce_line",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("order_id", Integer, nullable=False, index=True),
+    Column("product_id", Integer, index=True),
+    Column("title", Text),
+    Column("quantity", BigInteger),
+    Column("line_price_incl_tax", Money),
+    Column("line_price_excl_tax", Money),
+    Column("line_price_before_discounts_incl_tax", Money),
+    Column("line_price_before_discounts_excl_tax", Money),
+    Column("unit_price_excl_tax", Money),
+    Column("status", Text),
+    *_landed(),
+    schema=RAW,
+    comment="One row per order_line of a landed order.",
+)
+
+raw_discount = Table(
+    "ecommerce_orderdiscount",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("order_id", Integer, nullable=False, index=True),
+    Column("offer_id", BigInteger, index=True),
+    Column("offer_name", Text),
+    Column("voucher_id", BigInteger),
+    Column("voucher_code", Text),
+    Column("category", Text),
+    Column("frequency", BigInteger),
+    Column("amount", Money),
+    *_landed(),
+    schema=RAW,
+    comment="One row per order_orderdiscount for a learner-credit offer or an offer the source lacks.",
+)
+
+raw_refund = Table(
+    "ecommerce_refund",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("order_id", Integer, nullable=False, index=True),
+    Column("user_id", Integer),
+    Column("status", Text, nullable=False),
+    Column("total_credit_excl_tax", Money),
+    Column("created", TZ),
+    Column("modified", TZ),
+    *_landed(),
+    schema=RAW,
+    comment="One row per refund_refund of a landed order.",
+)
+
+raw_refund_line = Table(
+    "ecommerce_refundline",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("refund_id", Integer, nullable=False, index=True),
+    Column("order_line_id", Integer, nullable=False, index=True),
+    Column("quantity", BigInteger),
+    Column("line_credit_excl_tax", Money),
+    Column("status", Text),
+    Column("created", TZ),
+    Column("modified", TZ),
+    *_landed(),
+    schema=RAW,
+    comment="One row per refund_refundline of a landed refund.",
+)
+
+raw_user = Table(
+    "ecommerce_user",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("username", Text),
+    Column("email", Text),
+    Column("lms_user_id", BigInteger, index=True),
+    *_landed(),
+    schema=RAW,
+    comment="One row per ecommerce_user who placed a landed order (identity columns only).",
+)
+
+raw_product = Table(
+    "ecommerce_product",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text),
+    Column("structure", Text),
+    Column("parent_id", Integer),
+    Column("course_id", Text, index=True),
+    Column("date_updated", TZ),
+    *_landed(),
+    schema=RAW,
+    comment="One row per catalogue_product (course seats and their parents).",
+)
+
+raw_course = Table(
+    "ecommerce_course",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("name", Text),
+    Column("partner_id", Integer),
+    Column("modified", TZ),
+    *_landed(),
+    schema=RAW,
+    comment="One row per courses_course (a course run; id is the course run key).",
+)
+
+watermark = Table(
+    "watermark",
+    metadata,
+    Column("source", Text, primary_key=True),
+    Column("source_table", Text, primary_key=True),
+    Column("kind", Text, nullable=False),  # 'id' | 'modified' | 'full'
+    Column("id_value", BigInteger),
+    Column("time_value", TZ),
+    Column("run_id", BigInteger, nullable=False),
+    Column("updated_at", TZ, nullable=False, server_default=text("now()")),
+    schema=RAW,
+    comment="One row per source table: the high-water mark the last committed ingest reached.",
+)
+
+rejected_record = Table(
+    "rejected_record",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("source", Text, nullable=False),
+    Column("source_table", Text, nullable=False),
+    Column("natural_key", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True)),
+    Column("amount", Money),
+    Column("payload", JSONB, nullable=False),
+    Column("stage", Text, nullable=False),  # 'landing' | 'transform'
+    Column("first_seen_at", TZ, nullable=False, server_default=text("now()")),
+    Column("last_seen_at", TZ, nullable=False, server_default=text("now()")),
+    Column("first_run_id", BigInteger, nullable=False),
+    Column("last_run_id", BigInteger, nullable=False),
+    Column("resolved_at", TZ),
+    UniqueConstraint("source", "source_table", "natural_key", "reason"),
+    Index(None, "resolved_at", "reason"),
+    schema=RAW,
+    comment=(
+        "One row per (source row, reason) that failed a rule; resolved_at is set once the row "
+        "stops failing (fixed at the source or superseded)."
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------
+# lcm: the read model
+# ------------------------------------------------------------------------------------------------
+
+offer_summary = Table(
+    "offer_summary",
+    metadata,
+    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False, index=True),
+    Column("enterprise_name", Text),
+    Column("display_name", Text),
+    Column("offer_name", Text, nullable=False),
+    Column("offer_type", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("start_datetime", TZ),
+    Column("end_datetime", TZ),
+    Column("date_created", TZ),
+    Column("usage_type", Text),
+    Column("discount_value", Numeric(12, 2)),
+    Column("max_discount", Money),
+    Column("max_user_discount", Money),
+    Column("max_user_applications", BigInteger),
+    Column("max_global_applications", BigInteger),
+    Column("enterprise_catalog_uuid", UUID(as_uuid=True)),
+    Column("emails_for_usage_alert", Text),
+    Column("amount_spent", Money, nullable=False),
+    Column("amount_refunded", Money, nullable=False),
+    Column("amount_of_offer_spent", Money, nullable=False),
+    Column("remaining_balance", Money),
+    Column("percent_of_offer_spent", Numeric),
+    Column("redeemed_funds", Money, nullable=False),
+    Column("remaining_funds", Money),
+    Column("percent_utilized", Numeric),
+    Column("balance_state", Text, nullable=False),
+    Column("enrollment_count", BigInteger, nullable=False),
+    Column("learner_count", BigInteger, nullable=False),
+    Column("sum_course_price", Money, nullable=False),
+    Column("sum_amount_learner_paid", Money, nullable=False),
+    Column("first_spend_at", TZ),
+    Column("last_spend_at", TZ),
+    Column("total_discount_ecommerce", Money),
+    Column("ecommerce_drift", Money),
+    Column("is_fcfs_org_wide", Boolean, nullable=False),
+    Column("data_as_of", TZ, nullable=False),
+    schema=LCM,
+    comment="One row per enterprise learner-credit offer (ecommerce Site offer).",
+)
+
+offer_redemption = Table(
+    "offer_redemption",
+    metadata,
+    Column("order_discount_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("order_line_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("offer_id", BigInteger, nullable=False),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
+    Column("order_id", BigInteger, nullable=False, index=True),
+    Column("order_number", Text, nullable=False),
+    Column("ecommerce_user_id", BigInteger),
+    Column("lms_user_id", BigInteger),
+    Column("user_email", Text),
+    Column("course_key", Text),
+    Column("courserun_key", Text),
+    Column("course_title", Text),
+    Column("course_list_price", Money),
+    Column("amount", Money, nullable=False),
+    Column("amount_learner_paid", Money),
+    Column("redeemed_at", TZ, nullable=False),
+    Column("enrollment_date", Date, nullable=False),
+    Column("is_refunded", Boolean, nullable=False),
+    Column("amount_refunded", Money, nullable=False),
+    Column("refunded_at", TZ),
+    Index(None, "offer_id", "enrollment_date"),
+    Index(None, "enterprise_customer_uuid", "offer_id"),
+    schema=LCM,
+    comment=(
+        "One row per enrollment paid by an offer: an order line of a Complete order times a "
+        "learner-credit discount of that order."
+    ),
+)
+
+offer_utilization_daily = Table(
+    "offer_utilization_daily",
+    metadata,
+    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False, index=True),
+    Column("amount_spent", Money, nullable=False),
+    Column("amount_refunded", Money, nullable=False),
+    Column("cumulative_net_spent", Money, nullable=False),
+    Column("remaining_balance", Money),
+    schema=LCM,
+    comment=(
+        "One row per offer per UTC day with spend or refund activity; days without activity "
+        "are omitted (their values carry forward from the previous row)."
+    ),
+)
+
+pipeline_run = Table(
+    "pipeline_run",
+    metadata,
+    Column("run_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("stage", Text, nullable=False),  # 'ingest' | 'publish'
+    Column("trigger", Text, nullable=False),  # 'schedule' | 'event' | 'manual'
+    Column("mode", Text, nullable=False),  # 'full' | 'incremental' | 'targeted'
+    Column("status", Text, nullable=False),  # 'running' | 'succeeded' | 'failed' | 'abandoned'
+    Column("started_at", TZ, nullable=False, server_default=text("now()")),
+    Column("finished_at", TZ),
+    Column("data_as_of", TZ),
+    Column("landing_run_id", BigInteger),
+    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
+    Column("sources", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("watermarks", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("counts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("timings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("error", Text),
+    Column("host", Text),
+    Column("pid", Integer),
+    Index(None, "stage", "status", "run_id"),
+    schema=LCM,
+    comment="One row per pipeline stage execution (an ingest or a publish) with its outcome.",
+)

@@ -1,0 +1,186 @@
+"""Configuration: every ``LCM_*`` environment variable, read and validated here and nowhere else.
+
+``get_settings()`` is called once at start-up by each entry point (CLI, API, DAG tasks). A bad value
+stops start-up with :class:`ConfigError`, whose message is one sentence per bad variable naming it.
+``.env.example`` lists the same variables with their defaults.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_EVENT_TOPICS = (
+    "course-enrollment-lifecycle",
+    "course-unenrollment-lifecycle",
+    "learner-credit-course-enrollment-lifecycle",
+    "enterprise-subsidies-transaction-lifecycle",
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class ApiAuth(StrEnum):
+    JWT = "jwt"
+    NONE = "none"
+
+
+class Notifier(StrEnum):
+    NONE = "none"
+    SMTP = "smtp"
+    WEBHOOK = "webhook"
+
+
+def _check_sqlalchemy_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(f"is not a SQLAlchemy database URL ({exc})") from None
+    return value
+
+
+class Settings(BaseSettings):
+    """All settings. Field ``foo`` is read from ``LCM_FOO``."""
+
+    model_config = SettingsConfigDict(env_prefix="LCM_", extra="ignore", frozen=True)
+
+    # --- read model and sources (SQLAlchemy URLs) ---------------------------------------------
+    database_url: str | None = None
+    """Read model. Unset: an embedded PostgreSQL (pgserver) in ``data_dir``."""
+    ecommerce_database_url: str | None = None
+    """ecommerce source. Unset: the demo SQLite file in ``data_dir`` (``lcm-etl demo-source``)."""
+    lms_database_url: str | None = None
+    license_manager_database_url: str | None = None
+    data_dir: Path = Path(".lcm")
+    """Embedded PostgreSQL data folder, demo source files, caches. Git-ignored."""
+
+    # --- extraction ---------------------------------------------------------------------------
+    batch_size: int = Field(default=20_000, ge=100, le=1_000_000)
+    extract_id_overlap: int = Field(default=1_000, ge=0)
+    """Incremental passes re-read this many ids below an id watermark (rows commit out of order)."""
+    extract_time_overlap_seconds: int = Field(default=900, ge=0)
+    """Incremental passes re-read rows modified this long before a time watermark."""
+    lock_timeout_seconds: float = Field(default=600.0, ge=0)
+    """How long a pass waits for the pass already running before it gives up."""
+
+    # --- rules --------------------------------------------------------------------------------
+    low_balance_fraction: Decimal = Field(default=Decimal("0.75"), gt=0, lt=1)
+    """An offer is ``low`` when percent spent is above this fraction (exactly equal is not low)."""
+    no_balance_amount: Decimal = Field(default=Decimal("100"), ge=0)
+    """An offer is ``depleted`` when remaining is at or below this many dollars."""
+
+    # --- event bus ----------------------------------------------------------------------------
+    event_bus_redis_url: str | None = None
+    event_bus_topic_prefix: str = "dev"
+    event_bus_topics: Annotated[tuple[str, ...], NoDecode] = DEFAULT_EVENT_TOPICS
+    event_bus_consumer_group: str = "lcm-etl"
+    event_bus_consumer_name: str = "lcm-etl-1"
+    airflow_api_url: str | None = None
+    airflow_api_token: str | None = None
+
+    # --- serving ------------------------------------------------------------------------------
+    api_auth: ApiAuth = ApiAuth.JWT
+    jwt_secret: str | None = None
+    jwt_public_keys: str | None = None
+    """A JWKS document (JSON) with the RS256/RS512 public keys of the LMS."""
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+
+    # --- alerts -------------------------------------------------------------------------------
+    notifier: Notifier = Notifier.NONE
+    webhook_url: str | None = None
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_from: str = "lcm-etl@localhost"
+
+    # --- tests --------------------------------------------------------------------------------
+    test_database_url: str | None = None
+    test_mysql_url: str | None = None
+
+    _check_urls = field_validator(
+        "database_url",
+        "ecommerce_database_url",
+        "lms_database_url",
+        "license_manager_database_url",
+        "test_database_url",
+        "test_mysql_url",
+    )(_check_sqlalchemy_url)
+
+    @field_validator("event_bus_topics", mode="before")
+    @classmethod
+    def _split_topics(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            topics = tuple(t.strip() for t in value.split(",") if t.strip())
+            if not topics:
+                raise ValueError("must name at least one topic (a comma-separated list)")
+            return topics
+        return value
+
+    @field_validator("jwt_public_keys")
+    @classmethod
+    def _check_jwks(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            document = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"is not JSON ({exc.msg})") from None
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise ValueError('must be a JWKS document: {"keys": [...]}')
+        return value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> Settings:
+        if self.notifier is Notifier.WEBHOOK and not self.webhook_url:
+            raise ValueError("LCM_NOTIFIER=webhook needs LCM_WEBHOOK_URL")
+        if bool(self.airflow_api_url) != bool(self.airflow_api_token):
+            raise ValueError("LCM_AIRFLOW_API_URL and LCM_AIRFLOW_API_TOKEN must be set together")
+        return self
+
+    @property
+    def demo_source_path(self) -> Path:
+        """Where ``lcm-etl demo-source`` writes its SQLite file by default."""
+        return self.data_dir / "demo-source.sqlite"
+
+    @property
+    def embedded_pg_dir(self) -> Path:
+        return self.data_dir / "pgdata"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    location = [str(part) for part in error.get("loc", ())]
+    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
+    if not location:
+        return message.rstrip(".") + "."
+    variable = "LCM_" + location[0].upper()
+    value = error.get("input")
+    shown = f" (got {value!r})" if isinstance(value, str | int | float) else ""
+    return f"{variable} {message[0].lower()}{message[1:]}{shown}."
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment; raise :class:`ConfigError` naming every bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        sentences = [_describe(dict(err)) for err in exc.errors()]
+        raise ConfigError(" ".join(sentences)) from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

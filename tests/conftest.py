@@ -1,0 +1,128 @@
+"""Shared fixtures: a real PostgreSQL for every test that needs one, a real MariaDB where configured.
+
+PostgreSQL comes from ``LCM_TEST_DATABASE_URL`` (a server URL; tests create and drop their own
+databases on it) or, when unset, from the embedded server in ``.lcm/pgdata``. Migrations run once
+per test session into a template database; each test that writes gets its own copy of it
+(``CREATE DATABASE … TEMPLATE``), so tests never see each other's rows, even under xdist.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import URL, make_url
+
+from lcm_etl import migrate
+from lcm_etl.db import embedded_postgres_url, make_engine, normalize_url
+from lcm_etl.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _admin_url() -> URL:
+    configured = os.environ.get("LCM_TEST_DATABASE_URL")
+    if configured:
+        return normalize_url(configured)
+    return embedded_postgres_url(REPO / ".lcm" / "pgdata")
+
+
+def _create_database(admin: URL, name: str, template: str | None = None) -> URL:
+    engine = make_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+    engine.dispose()
+    return admin.set(database=name)
+
+
+def _drop_database(admin: URL, name: str) -> None:
+    engine = make_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url() -> URL:
+    return _admin_url()
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_admin_url: URL) -> Iterator[str]:
+    """A database migrated to head, used as the template of every test database."""
+    name = f"lcm_tmpl_{uuid.uuid4().hex[:10]}"
+    url = _create_database(pg_admin_url, name)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield name
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def database_url(pg_admin_url: URL, template_database: str) -> Iterator[URL]:
+    """A fresh, migrated read-model database for this test only."""
+    name = f"lcm_test_{uuid.uuid4().hex[:12]}"
+    url = _create_database(pg_admin_url, name, template=template_database)
+    yield url
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def engine(database_url: URL) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(pg_admin_url: URL) -> Iterator[URL]:
+    """A fresh database with no schema at all (for migration tests)."""
+    name = f"lcm_empty_{uuid.uuid4().hex[:12]}"
+    url = _create_database(pg_admin_url, name)
+    yield url
+    _drop_database(pg_admin_url, name)
+
+
+@pytest.fixture
+def sqlite_source_url(tmp_path: Path) -> URL:
+    """A path for a SQLite ecommerce source; the test creates its tables."""
+    return make_url(f"sqlite:///{tmp_path / 'source.sqlite'}")
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[URL]:
+    """A fresh database on the MariaDB/MySQL at ``LCM_TEST_MYSQL_URL``; skips where it is unset."""
+    configured = os.environ.get("LCM_TEST_MYSQL_URL")
+    if not configured:
+        pytest.skip("LCM_TEST_MYSQL_URL is not set")
+    server = normalize_url(configured)
+    name = f"lcm_src_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(server.set(database=None), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+    yield server.set(database=name)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: URL):  # type: ignore[no-untyped-def]
+    """Settings for a test: its own read-model database and data folder, plus any overrides."""
+
+    def factory(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "database_url": database_url.render_as_string(hide_password=False),
+            "data_dir": tmp_path / "data",
+            "lock_timeout_seconds": 60,
+        }
+        values.update(overrides)
+        return load_settings(**values)
+
+    return factory

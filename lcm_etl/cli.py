@@ -60,7 +60,9 @@ def migrate() -> None:
 
 @app.command("demo-source")
 def demo_source(
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same source.")] = 7,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same source.")
+    ] = 7,
     scale: Annotated[Scale, typer.Option(help="S (demo), M, or L (benchmark size).")] = Scale.S,
     url: Annotated[
         str | None,
@@ -102,7 +104,7 @@ def run(
         _fail("choose one of --full and --incremental")
     settings = _settings()
     targets = [_parse_uuid(value) for value in enterprise or []]
-    mode = "targeted" if targets else ("full" if full else "incremental")
+    mode: pipeline.Mode = "targeted" if targets else ("full" if full else "incremental")
     with RichProgress(console) as progress:
         try:
             result = pipeline.run_pass(
@@ -161,7 +163,9 @@ def consume_events(
 @app.command()
 def bench(
     scale: Annotated[Scale, typer.Option(help="Source size.")] = Scale.S,
-    json_file: Annotated[Path | None, typer.Option("--json", help="Also write results here.")] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
     mysql_url: Annotated[
         str | None, typer.Option(help="Also measure the pass with the source on this MariaDB.")
     ] = None,
@@ -169,7 +173,9 @@ def bench(
     """Measure the pipeline and the API against the physical limit and compute-on-read."""
     from lcm_etl import bench as benchmark
 
-    benchmark.main(_settings(), scale=scale.value, json_path=json_file, mysql_url=mysql_url, console=console)
+    benchmark.main(
+        _settings(), scale=scale.value, json_path=json_file, mysql_url=mysql_url, console=console
+    )
 
 
 @embedded_db_app.command("stop")
@@ -179,7 +185,9 @@ def embedded_db_stop() -> None:
 
     settings = _settings()
     stopped = stop_embedded_postgres(settings.embedded_pg_dir)
-    console.print("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")
+    console.print(
+        "embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running"
+    )
 
 
 @embedded_db_app.command("url")

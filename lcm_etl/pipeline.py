@@ -13,9 +13,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
+import os
+import socket
+import time
 import uuid
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from lcm_etl import sqlfiles
+from lcm_etl.db import ecommerce_source_url, make_engine, pipeline_lock, read_model_engine
+from lcm_etl.ecommerce_ingest import ControlTotal, EcommerceIngest, Watermarks
+from lcm_etl.land import Lander, record_rejections
+from lcm_etl.progress import NullProgress, ProgressReporter
+from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
+from lcm_etl.settings import Settings
+from lcm_etl.transform import publish_read_model
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["full", "incremental", "targeted"]
 Trigger = Literal["schedule", "event", "manual"]
@@ -45,4 +65,438 @@ class PassResult:
     publish: StageResult
 
 
-__all__ = ["Mode", "PassFailed", "PassResult", "Stage", "StageResult", "Trigger", "Sequence"]
+class LandingMismatch(RuntimeError):
+    """A full ingest landed rows that do not add up to the source's own totals."""
+
+
+# ------------------------------------------------------------------------------------------------
+# the run log
+# ------------------------------------------------------------------------------------------------
+
+
+def _start_run(
+    engine: Engine, *, stage: Stage, mode: Mode, trigger: Trigger, targets: Sequence[uuid.UUID]
+) -> int:
+    """Insert the ``running`` row on its own committed connection and mark runs that died."""
+    with engine.begin() as conn:
+        # We hold the pipeline lock, so any other 'running' row belongs to a process that died.
+        conn.execute(
+            update(pipeline_run)
+            .where(pipeline_run.c.status == "running")
+            .values(status="abandoned", finished_at=func.now(), error="the process stopped mid-run")
+        )
+        return int(
+            conn.execute(
+                insert(pipeline_run)
+                .values(
+                    stage=stage,
+                    mode=mode,
+                    trigger=trigger,
+                    status="running",
+                    enterprise_uuids=list(targets) or None,
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                )
+                .returning(pipeline_run.c.run_id)
+            ).scalar_one()
+        )
+
+
+def _fail_run(engine: Engine, run_id: int, error: BaseException) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(pipeline_run)
+            .where(pipeline_run.c.run_id == run_id)
+            .values(
+                status="failed", finished_at=func.now(), error=f"{type(error).__name__}: {error}"
+            )
+        )
+
+
+def _finish_run(conn: Connection, run_id: int, **values: Any) -> None:
+    conn.execute(
+        update(pipeline_run)
+        .where(pipeline_run.c.run_id == run_id)
+        .values(status="succeeded", finished_at=func.now(), **values)
+    )
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(time.perf_counter() - start, 3)
+
+
+def _stage_result(engine: Engine, run_id: int, seconds: float) -> StageResult:
+    with engine.connect() as conn:
+        row = conn.execute(select(pipeline_run).where(pipeline_run.c.run_id == run_id)).one()
+    return StageResult(
+        run_id=run_id,
+        stage=row.stage,
+        mode=row.mode,
+        status=row.status,
+        counts=dict(row.counts),
+        timings=dict(row.timings),
+        seconds=seconds,
+        data_as_of=row.data_as_of,
+        enterprise_uuids=tuple(row.enterprise_uuids or ()),
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# ingest
+# ------------------------------------------------------------------------------------------------
+
+_MARKS = {
+    "order_orderdiscount": ("id", "discount_id"),
+    "refund_refund": ("modified", "refund_modified"),
+    "catalogue_product": ("modified", "product_updated"),
+    "courses_course": ("modified", "course_modified"),
+}
+
+
+def _load_watermarks(conn: Connection) -> Watermarks:
+    marks = Watermarks()
+    rows = conn.execute(select(watermark).where(watermark.c.source == "ecommerce"))
+    for row in rows:
+        kind_attr = _MARKS.get(row.source_table)
+        if kind_attr is None:
+            continue
+        kind, attribute = kind_attr
+        setattr(marks, attribute, row.id_value if kind == "id" else row.time_value)
+    return marks
+
+
+def _save_watermarks(conn: Connection, marks: Watermarks, run_id: int) -> None:
+    rows = []
+    for source_table, (kind, attribute) in _MARKS.items():
+        value = getattr(marks, attribute)
+        rows.append(
+            {
+                "source": "ecommerce",
+                "source_table": source_table,
+                "kind": kind,
+                "id_value": value if kind == "id" else None,
+                "time_value": value if kind == "modified" else None,
+                "run_id": run_id,
+            }
+        )
+    statement = pg_insert(watermark).values(rows)
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source", "source_table"],
+            set_={
+                "kind": statement.excluded.kind,
+                "id_value": statement.excluded.id_value,
+                "time_value": statement.excluded.time_value,
+                "run_id": statement.excluded.run_id,
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+def _pending_order_ids(conn: Connection) -> list[int]:
+    """Landed orders not yet Complete: re-read every pass until they are (no modified column)."""
+    return list(
+        conn.execute(select(raw_order.c.id).where(raw_order.c.status != "Complete")).scalars()
+    )
+
+
+@contextmanager
+def _source_snapshot(settings: Settings) -> Iterator[Connection]:
+    """A source connection reading one consistent snapshot for the whole extraction."""
+    url = ecommerce_source_url(settings)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            backend = conn.dialect.name
+            if backend == "sqlite":
+                conn.exec_driver_sql("BEGIN")
+            elif backend in ("mysql", "mariadb"):
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+            elif backend == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+    finally:
+        engine.dispose()
+
+
+def _check_control_totals(conn: Connection, source_totals: list[ControlTotal]) -> None:
+    landed = {
+        row.enterprise_key: (Decimal(row.discount_amount), int(row.discount_count))
+        for row in conn.execute(text(sqlfiles.load("reconcile/landing_control_totals.sql")))
+    }
+    rejected = {
+        (row.natural_key)
+        for row in conn.execute(
+            select(rejected_record.c.natural_key).where(
+                rejected_record.c.stage == "landing",
+                rejected_record.c.source_table.in_(["order_orderdiscount", "order_order"]),
+                rejected_record.c.resolved_at.is_(None),
+            )
+        )
+    }
+    problems = []
+    for total in source_totals:
+        got_amount, got_count = landed.pop(total.enterprise_key, (Decimal(0), 0))
+        if (got_amount, got_count) != (total.discount_amount, total.discount_count):
+            problems.append(
+                f"enterprise {total.enterprise_key}: source {total.discount_count} discounts "
+                f"totalling {total.discount_amount}, landed {got_count} totalling {got_amount}"
+            )
+    for key, (amount, count) in landed.items():
+        problems.append(
+            f"enterprise {key}: landed {count} discounts totalling {amount}, source none"
+        )
+    if problems and not rejected:
+        raise LandingMismatch(
+            "landing does not match the source's control totals: " + "; ".join(problems[:10])
+        )
+    if problems:
+        # Rows rejected as unreadable at landing legitimately make the totals differ.
+        log.warning(
+            "landing differs from source control totals by rejected rows: %s", problems[:10]
+        )
+
+
+def ingest(
+    settings: Settings,
+    *,
+    mode: Mode,
+    trigger: Trigger,
+    enterprise_uuids: Sequence[uuid.UUID] = (),
+    progress: ProgressReporter | None = None,
+) -> StageResult:
+    """Extract from the sources and land in ``lcm_raw``, in one transaction under the lock."""
+    if mode == "targeted" and not enterprise_uuids:
+        raise ValueError("a targeted ingest needs at least one enterprise UUID")
+    progress = progress or NullProgress()
+    engine = read_model_engine(settings)
+    started = time.perf_counter()
+    try:
+        with pipeline_lock(engine, settings.lock_timeout_seconds):
+            run_id = _start_run(
+                engine, stage="ingest", mode=mode, trigger=trigger, targets=enterprise_uuids
+            )
+            try:
+                _ingest(settings, engine, run_id, mode, enterprise_uuids, progress)
+            except Exception as exc:
+                _fail_run(engine, run_id, exc)
+                raise PassFailed(f"ingest run {run_id} failed: {exc}") from exc
+        return _stage_result(engine, run_id, time.perf_counter() - started)
+    finally:
+        engine.dispose()
+
+
+def _ingest(
+    settings: Settings,
+    engine: Engine,
+    run_id: int,
+    mode: Mode,
+    targets: Sequence[uuid.UUID],
+    progress: ProgressReporter,
+) -> None:
+    timings: dict[str, float] = {}
+    with engine.begin() as conn, _source_snapshot(settings) as source:
+        data_as_of = conn.execute(select(func.now())).scalar_one()
+        previous = _load_watermarks(conn)
+        lander = Lander(conn, run_id, full=mode == "full")
+        extraction = EcommerceIngest(
+            source,
+            lander,
+            mode=mode,
+            previous=previous,
+            enterprise_uuids=targets,
+            batch_size=settings.batch_size,
+            id_overlap=settings.extract_id_overlap,
+            time_overlap=dt.timedelta(seconds=settings.extract_time_overlap_seconds),
+            pending_order_ids=lambda: _pending_order_ids(conn),
+            progress=progress,
+        )
+        with _timed(timings, "extract_and_land"):
+            outcome = extraction.run()
+        rejected = record_rejections(conn, lander.rejections, run_id)
+        if mode == "full":
+            conn.execute(
+                update(rejected_record)
+                .where(
+                    rejected_record.c.source == "ecommerce",
+                    rejected_record.c.stage == "landing",
+                    rejected_record.c.last_run_id != run_id,
+                    rejected_record.c.resolved_at.is_(None),
+                )
+                .values(resolved_at=func.now())
+            )
+        if outcome.control_totals is not None:
+            with _timed(timings, "control_totals"):
+                _check_control_totals(conn, outcome.control_totals)
+        if mode != "targeted":
+            _save_watermarks(conn, outcome.watermarks, run_id)
+        counts = {
+            "extracted": sum(lander.extracted.values()),
+            "landed": sum(lander.landed.values()),
+            "rejected": rejected,
+            **{f"extracted.{k}": v for k, v in sorted(lander.extracted.items())},
+            **{f"landed.{k}": v for k, v in sorted(lander.landed.items())},
+        }
+        _finish_run(
+            conn,
+            run_id,
+            data_as_of=data_as_of,
+            counts=counts,
+            timings=timings,
+            watermarks=outcome.watermarks.as_json(),
+            sources={"ecommerce": ecommerce_source_url(settings).render_as_string()},
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# publish
+# ------------------------------------------------------------------------------------------------
+
+
+def publish(
+    settings: Settings, *, trigger: Trigger, progress: ProgressReporter | None = None
+) -> StageResult:
+    """Transform what was landed since the last publish, reconcile, and publish atomically."""
+    progress = progress or NullProgress()
+    engine = read_model_engine(settings)
+    started = time.perf_counter()
+    try:
+        with pipeline_lock(engine, settings.lock_timeout_seconds):
+            with engine.connect() as conn:
+                plan = _publish_plan(conn)
+            run_id = _start_run(
+                engine, stage="publish", mode=plan.mode, trigger=trigger, targets=plan.targets
+            )
+            try:
+                _publish(settings, engine, run_id, plan, progress)
+            except Exception as exc:
+                _fail_run(engine, run_id, exc)
+                raise PassFailed(f"publish run {run_id} failed: {exc}") from exc
+        return _stage_result(engine, run_id, time.perf_counter() - started)
+    finally:
+        engine.dispose()
+
+
+@dataclasses.dataclass(frozen=True)
+class _PublishPlan:
+    mode: Mode
+    since_landing_run: int
+    through_landing_run: int
+    data_as_of: dt.datetime | None
+    targets: tuple[uuid.UUID, ...]
+
+
+def _publish_plan(conn: Connection) -> _PublishPlan:
+    """What the next publish consumes: every ingest that succeeded after the last publish."""
+    last_publish = conn.execute(
+        select(pipeline_run.c.landing_run_id)
+        .where(pipeline_run.c.stage == "publish", pipeline_run.c.status == "succeeded")
+        .order_by(pipeline_run.c.run_id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    since = last_publish if last_publish is not None else -1
+    ingests = conn.execute(
+        select(
+            pipeline_run.c.run_id,
+            pipeline_run.c.mode,
+            pipeline_run.c.data_as_of,
+            pipeline_run.c.enterprise_uuids,
+        )
+        .where(
+            pipeline_run.c.stage == "ingest",
+            pipeline_run.c.status == "succeeded",
+            pipeline_run.c.run_id > since,
+        )
+        .order_by(pipeline_run.c.run_id)
+    ).all()
+    if not ingests:
+        latest = conn.execute(
+            select(pipeline_run.c.run_id, pipeline_run.c.data_as_of)
+            .where(pipeline_run.c.stage == "ingest", pipeline_run.c.status == "succeeded")
+            .order_by(pipeline_run.c.run_id.desc())
+            .limit(1)
+        ).one_or_none()
+        if latest is None:
+            raise PassFailed(
+                "nothing to publish: no ingest has succeeded yet (run an ingest first)"
+            )
+        return _PublishPlan("incremental", since, since, latest.data_as_of, ())
+    full = last_publish is None or any(row.mode == "full" for row in ingests)
+    targeted = all(row.mode == "targeted" for row in ingests)
+    targets = tuple(sorted({u for row in ingests for u in (row.enterprise_uuids or ())}))
+    mode: Mode = "full" if full else ("targeted" if targeted else "incremental")
+    return _PublishPlan(
+        mode=mode,
+        since_landing_run=since,
+        through_landing_run=ingests[-1].run_id,
+        # A targeted ingest read only some enterprises: the data as a whole is as fresh as the
+        # last ingest that read everything.
+        data_as_of=_freshest(conn, ingests),
+        targets=targets if mode == "targeted" else (),
+    )
+
+
+def _freshest(conn: Connection, ingests: Sequence[Any]) -> dt.datetime | None:
+    broad: list[dt.datetime] = [row.data_as_of for row in ingests if row.mode != "targeted"]
+    if broad:
+        return max(broad)
+    previous = conn.execute(
+        select(func.max(pipeline_run.c.data_as_of)).where(
+            pipeline_run.c.stage == "publish", pipeline_run.c.status == "succeeded"
+        )
+    ).scalar_one_or_none()
+    freshest: dt.datetime | None = previous or max(row.data_as_of for row in ingests)
+    return freshest
+
+
+def _publish(
+    settings: Settings, engine: Engine, run_id: int, plan: _PublishPlan, progress: ProgressReporter
+) -> None:
+    timings: dict[str, float] = {}
+    with engine.begin() as conn:
+        data_as_of = plan.data_as_of or conn.execute(select(func.now())).scalar_one()
+        with _timed(timings, "transform_and_publish"):
+            outcome = publish_read_model(
+                conn,
+                settings=settings,
+                full=plan.mode == "full",
+                since_landing_run=plan.since_landing_run,
+                run_id=run_id,
+                data_as_of=data_as_of,
+                progress=progress,
+            )
+        _finish_run(
+            conn,
+            run_id,
+            landing_run_id=plan.through_landing_run,
+            data_as_of=data_as_of,
+            counts=outcome.counts(),
+            timings=timings,
+        )
+
+
+def run_pass(
+    settings: Settings,
+    *,
+    mode: Mode,
+    trigger: Trigger,
+    enterprise_uuids: Sequence[uuid.UUID] = (),
+    progress: ProgressReporter | None = None,
+) -> PassResult:
+    """One pass: ingest, then publish what it landed."""
+    ingested = ingest(
+        settings, mode=mode, trigger=trigger, enterprise_uuids=enterprise_uuids, progress=progress
+    )
+    published = publish(settings, trigger=trigger, progress=progress)
+    return PassResult(ingest=ingested, publish=published)

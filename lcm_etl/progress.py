@@ -23,14 +23,19 @@ if TYPE_CHECKING:
     from lcm_etl.pipeline import PassResult
 
 
+_COUNT_COLUMNS = ("extracted", "landed", "rejected", "published")
+
+
 class StepTracker(Protocol):
     def advance(self, amount: int = 1) -> None: ...
 
 
 class ProgressReporter(Protocol):
-    """What the pipeline reports to: one ``step`` per unit of work (a table extracted, a transform)."""
+    """What the pipeline reports to: one ``step`` per unit of work (a table, a transform)."""
 
-    def step(self, description: str, total: int | None = None) -> contextlib.AbstractContextManager[StepTracker]: ...
+    def step(
+        self, description: str, total: int | None = None
+    ) -> contextlib.AbstractContextManager[StepTracker]: ...
 
     def note(self, message: str) -> None: ...
 
@@ -104,7 +109,7 @@ class RichProgress:
         table.add_column("stage")
         table.add_column("run", justify="right")
         table.add_column("status")
-        for key in ("extracted", "landed", "rejected", "published"):
+        for key in _COUNT_COLUMNS:
             table.add_column(key, justify="right")
         table.add_column("seconds", justify="right")
         for stage in (result.ingest, result.publish):
@@ -113,7 +118,10 @@ class RichProgress:
                 f"{stage.stage} ({stage.mode})",
                 str(stage.run_id),
                 stage.status,
-                *(f"{counts[key]:,}" if key in counts else "" for key in ("extracted", "landed", "rejected", "published")),
+                *(
+                    f"{counts[key]:,}" if key in counts else ""
+                    for key in ("extracted", "landed", "rejected", "published")
+                ),
                 f"{stage.seconds:.1f}",
             )
         self._console.print(table)

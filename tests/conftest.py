@@ -1,4 +1,4 @@
-"""Shared fixtures: a real PostgreSQL for every test that needs one, a real MariaDB where configured.
+"""Shared fixtures: a real PostgreSQL for every test that needs one, a real MariaDB where set.
 
 PostgreSQL comes from ``LCM_TEST_DATABASE_URL`` (a server URL; tests create and drop their own
 databases on it) or, when unset, from the embedded server in ``.lcm/pgdata``. Migrations run once

@@ -1,0 +1,88 @@
+-- lcm.offer_redemption: one row per enrollment paid by an offer — an order line of a Complete
+-- order times a learner-credit discount of that order — for the orders in scope_order.
+--
+-- A discount is attributed to its order's lines in proportion to each line's own discount (else
+-- its list price, else equally). Shares are rounded to cents and the last line takes the
+-- remainder, so the shares of a discount always add up to its amount exactly. A refunded line
+-- gives back its share (a partial refund of a multi-line order gives back only its lines).
+WITH spend AS (
+    SELECT *
+    FROM scoped_discount
+    WHERE is_spend AND reject_reason IS NULL
+),
+
+weighted AS (
+    SELECT
+        line.*,
+        sum(line.discount_weight) OVER (PARTITION BY line.order_id) AS order_discount_weight,
+        sum(line.price_weight) OVER (PARTITION BY line.order_id) AS order_price_weight,
+        count(*) OVER (PARTITION BY line.order_id) AS order_line_count,
+        row_number() OVER (PARTITION BY line.order_id ORDER BY line.order_line_id DESC) = 1 AS is_last
+    FROM scoped_line AS line
+),
+
+fraction AS (
+    SELECT
+        weighted.*,
+        CASE
+            WHEN order_discount_weight > 0 THEN discount_weight / order_discount_weight
+            WHEN order_price_weight > 0 THEN price_weight / order_price_weight
+            ELSE 1.0 / order_line_count
+        END AS share
+    FROM weighted
+),
+
+attributed AS (
+    SELECT
+        spend.*,
+        fraction.order_line_id,
+        fraction.courserun_key,
+        fraction.course_key,
+        fraction.course_title,
+        fraction.course_list_price,
+        fraction.amount_learner_paid,
+        fraction.refunded_fraction,
+        fraction.refunded_at,
+        fraction.is_last,
+        round(spend.amount * fraction.share, 2) AS rounded_share
+    FROM spend
+    JOIN fraction ON fraction.order_id = spend.order_id
+),
+
+shared AS (
+    SELECT
+        attributed.*,
+        CASE
+            WHEN is_last
+                THEN amount - (sum(rounded_share) OVER (PARTITION BY order_discount_id) - rounded_share)
+            ELSE rounded_share
+        END AS line_amount
+    FROM attributed
+)
+
+SELECT
+    shared.order_discount_id,
+    shared.order_line_id,
+    shared.offer_id::bigint AS offer_id,
+    shared.enterprise_customer_uuid,
+    shared.order_id,
+    shared.order_number,
+    shared.user_id::bigint AS ecommerce_user_id,
+    u.lms_user_id,
+    NULLIF(u.email, '') AS user_email,
+    shared.course_key,
+    shared.courserun_key,
+    shared.course_title,
+    shared.course_list_price,
+    shared.line_amount AS amount,
+    shared.amount_learner_paid,
+    shared.date_placed AS redeemed_at,
+    (shared.date_placed AT TIME ZONE 'UTC')::date AS enrollment_date,
+    shared.refunded_fraction >= 1 AS is_refunded,
+    CASE
+        WHEN shared.refunded_fraction >= 1 THEN shared.line_amount
+        ELSE round(shared.line_amount * shared.refunded_fraction, 2)
+    END AS amount_refunded,
+    CASE WHEN shared.refunded_fraction > 0 THEN shared.refunded_at END AS refunded_at
+FROM shared
+LEFT JOIN lcm_raw.ecommerce_user AS u ON u.id = shared.user_id

@@ -1,0 +1,27 @@
+-- lcm_raw.rejected_record: a transform rejection this publish checked again and did not
+-- reproduce is resolved (fixed at the source, or superseded). A full publish checks everything;
+-- otherwise offers are re-checked whole and discounts and lines only for the orders in scope.
+UPDATE lcm_raw.rejected_record AS t
+SET resolved_at = now()
+WHERE t.source = 'ecommerce'
+    AND t.stage = 'transform'
+    AND t.resolved_at IS NULL
+    AND (
+        CAST(:full AS boolean)
+        OR t.source_table = 'offer_conditionaloffer'
+        OR (t.source_table = 'order_orderdiscount' AND t.natural_key IN (
+            SELECT d.id::text FROM lcm_raw.ecommerce_orderdiscount AS d
+            JOIN scope_order AS s ON s.order_id = d.order_id
+        ))
+        OR (t.source_table = 'order_line' AND t.natural_key IN (
+            SELECT l.id::text FROM lcm_raw.ecommerce_line AS l
+            JOIN scope_order AS s ON s.order_id = l.order_id
+        ))
+    )
+    AND NOT EXISTS (
+        SELECT 1
+        FROM new_rejection AS n
+        WHERE n.source_table = t.source_table
+            AND n.natural_key = t.natural_key
+            AND n.reason = t.reason
+    )

@@ -1,0 +1,46 @@
+-- Orders whose redemptions may have changed since landing run :since_run — any of their landed
+-- rows changed, or their offer became valid/invalid or changed enterprise since the last publish.
+SELECT id AS order_id FROM lcm_raw.ecommerce_order WHERE landed_run_id > :since_run
+UNION
+SELECT order_id FROM lcm_raw.ecommerce_orderdiscount WHERE landed_run_id > :since_run
+UNION
+SELECT order_id FROM lcm_raw.ecommerce_line WHERE landed_run_id > :since_run
+UNION
+SELECT order_id FROM lcm_raw.ecommerce_refund WHERE landed_run_id > :since_run
+UNION
+SELECT l.order_id
+FROM lcm_raw.ecommerce_refundline AS rl
+JOIN lcm_raw.ecommerce_line AS l ON l.id = rl.order_line_id
+WHERE rl.landed_run_id > :since_run
+UNION
+SELECT r.id
+FROM lcm_raw.ecommerce_user AS u
+JOIN lcm_raw.ecommerce_order AS r ON r.user_id = u.id
+WHERE u.landed_run_id > :since_run
+UNION
+SELECT l.order_id
+FROM lcm_raw.ecommerce_product AS p
+JOIN lcm_raw.ecommerce_line AS l ON l.product_id = p.id
+WHERE p.landed_run_id > :since_run
+UNION
+SELECT l.order_id
+FROM lcm_raw.ecommerce_product AS parent
+JOIN lcm_raw.ecommerce_product AS p ON p.parent_id = parent.id
+JOIN lcm_raw.ecommerce_line AS l ON l.product_id = p.id
+WHERE parent.landed_run_id > :since_run
+UNION
+SELECT l.order_id
+FROM lcm_raw.ecommerce_course AS cr
+JOIN lcm_raw.ecommerce_product AS p ON p.course_id = cr.id
+JOIN lcm_raw.ecommerce_line AS l ON l.product_id = p.id
+WHERE cr.landed_run_id > :since_run
+UNION
+SELECT d.order_id
+FROM lcm_raw.ecommerce_orderdiscount AS d
+LEFT JOIN lc_offer AS o ON o.offer_id = d.offer_id
+LEFT JOIN lcm.offer_summary AS s ON s.offer_id = d.offer_id
+WHERE (o.offer_id IS NOT NULL OR s.offer_id IS NOT NULL)
+    AND (
+        (o.reject_reason IS NULL AND o.offer_id IS NOT NULL) IS DISTINCT FROM (s.offer_id IS NOT NULL)
+        OR o.enterprise_customer_uuid IS DISTINCT FROM s.enterprise_customer_uuid
+    )

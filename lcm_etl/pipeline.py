@@ -231,40 +231,57 @@ def _source_snapshot(settings: Settings) -> Iterator[Connection]:
 
 
 def _check_control_totals(conn: Connection, source_totals: list[ControlTotal]) -> None:
+    """Compare what the source says each enterprise spent with what was landed, strictly.
+
+    The only difference allowed is the one landing rejections explain: an order whose row could
+    not be read (its discounts landed, the order did not) explains its enterprise's difference; a
+    discount row that could not be read cannot be attributed, so it excuses every enterprise, with
+    a warning naming them.
+    """
     landed = {
         row.enterprise_key: (Decimal(row.discount_amount), int(row.discount_count))
         for row in conn.execute(text(sqlfiles.load("reconcile/landing_control_totals.sql")))
     }
-    rejected = {
-        (row.natural_key)
-        for row in conn.execute(
-            select(rejected_record.c.natural_key).where(
-                rejected_record.c.stage == "landing",
-                rejected_record.c.source_table.in_(["order_orderdiscount", "order_order"]),
-                rejected_record.c.resolved_at.is_(None),
-            )
+    explained = set(
+        conn.execute(
+            text(sqlfiles.load("reconcile/landing_rejections_by_enterprise.sql"))
+        ).scalars()
+    )
+    unattributable = conn.execute(
+        select(func.count())
+        .select_from(rejected_record)
+        .where(
+            rejected_record.c.stage == "landing",
+            rejected_record.c.source == "ecommerce",
+            rejected_record.c.source_table == "order_orderdiscount",
+            rejected_record.c.resolved_at.is_(None),
         )
-    }
+    ).scalar_one()
     problems = []
     for total in source_totals:
         got_amount, got_count = landed.pop(total.enterprise_key, (Decimal(0), 0))
         if (got_amount, got_count) != (total.discount_amount, total.discount_count):
             problems.append(
-                f"enterprise {total.enterprise_key}: source {total.discount_count} discounts "
-                f"totalling {total.discount_amount}, landed {got_count} totalling {got_amount}"
+                (
+                    total.enterprise_key,
+                    f"enterprise {total.enterprise_key}: the source has {total.discount_count} "
+                    f"discounts totalling {total.discount_amount}, landing {got_count} totalling "
+                    f"{got_amount}",
+                )
             )
     for key, (amount, count) in landed.items():
         problems.append(
-            f"enterprise {key}: landed {count} discounts totalling {amount}, source none"
+            (key, f"enterprise {key}: landed {count} discounts ({amount}), source none")
         )
-    if problems and not rejected:
+    unexplained = [message for key, message in problems if key not in explained]
+    if unexplained and not unattributable:
         raise LandingMismatch(
-            "landing does not match the source's control totals: " + "; ".join(problems[:10])
+            "landing does not match the source's control totals: " + "; ".join(unexplained[:10])
         )
     if problems:
-        # Rows rejected as unreadable at landing legitimately make the totals differ.
         log.warning(
-            "landing differs from source control totals by rejected rows: %s", problems[:10]
+            "landing differs from the source's totals where rows were rejected at landing: %s",
+            [message for _, message in problems[:10]],
         )
 
 

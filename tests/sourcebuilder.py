@@ -38,9 +38,13 @@ class SourceBuilder:
             ec.metadata.create_all(self.engine)
         self._ids = itertools.count(1)
         self._order_ids = itertools.count(1)
+        self._offer_ids = itertools.count(500)
         self._courses: dict[str, int] = {}
         self._users: dict[str, int] = {}
+        self._order_users: dict[int, int] = {}
         self.now = ts("2026-06-01 12:00:00")
+        # The partner every course and order points at (a foreign key in the real schema).
+        self._insert(ec.partner, id=1, code="edX", name="edX", short_code="EDX")
 
     def _id(self) -> int:
         return next(self._ids)
@@ -70,7 +74,7 @@ class SourceBuilder:
         emails: str = "",
         offer_id: int | None = None,
     ) -> int:
-        offer_id = offer_id or self._id()
+        offer_id = offer_id or next(self._offer_ids)
         condition_id = self._id()
         benefit_id = self._id()
         if isinstance(enterprise, uuid.UUID):
@@ -200,16 +204,19 @@ class SourceBuilder:
         amount: Decimal | None = None,
         status: str = "Complete",
         placed: str = "2026-03-01 10:00:00",
+        null_amount: bool = False,
         extra_discounts: Sequence[tuple[int | None, Decimal | None]] = (),
         order_id: int | None = None,
         discount_id: int | None = None,
     ) -> dict[str, Any]:
         """An order of ``lines`` = [(course run key or '' for no product, list price, paid)].
 
-        The discount amount defaults to Σ(list − paid). Returns ids: order, lines, discounts.
+        The discount amount defaults to Σ(list − paid) (``null_amount``: NULL, a bad row).
+        Returns ids: order, lines, discounts.
         """
         order_id = order_id or next(self._order_ids) + 1000
         user_id = self.user(email)
+        self._order_users[order_id] = user_id
         line_ids = []
         total_paid = sum((paid for _, _, paid in lines), D(0))
         self._insert(
@@ -256,7 +263,8 @@ class SourceBuilder:
         discounts: list[tuple[int | None, Decimal | None]] = []
         if offer_id is not None:
             default = sum((price - paid for _, price, paid in lines), D(0))
-            discounts.append((offer_id, default if amount is None else amount))
+            given = default if amount is None else amount
+            discounts.append((offer_id, None if null_amount else given))
         discounts.extend(extra_discounts)
         for index, (discount_offer, discount_amount) in enumerate(discounts):
             did = discount_id if (discount_id and index == 0) else self._id()
@@ -297,7 +305,7 @@ class SourceBuilder:
             currency="USD",
             status=status,
             order_id=order_id,
-            user_id=1,
+            user_id=self._order_users[order_id],
         )
         for line_id in line_ids:
             self._insert(

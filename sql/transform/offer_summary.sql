@@ -74,11 +74,14 @@ SELECT
     remaining_balance,
     percent_of_offer_spent,
     -- The admin portal's clamps (transformOfferSummary): never more than the cap, never below $0,
-    -- never over 100 %.
+    -- never over 100 %. (Postgres' greatest/least skip NULLs, hence the explicit NULL cases: an
+    -- uncapped offer has neither a remaining balance nor a percentage.)
     CASE WHEN max_discount IS NULL THEN net_spent ELSE least(net_spent, max_discount) END
         AS redeemed_funds,
-    greatest(remaining_balance, 0) AS remaining_funds,
-    least(percent_of_offer_spent, 1) AS percent_utilized,
+    CASE WHEN remaining_balance IS NOT NULL THEN greatest(remaining_balance, 0) END
+        AS remaining_funds,
+    CASE WHEN percent_of_offer_spent IS NOT NULL THEN least(percent_of_offer_spent, 1) END
+        AS percent_utilized,
     CASE
         WHEN max_discount IS NULL THEN 'uncapped'
         WHEN remaining_balance <= CAST(:no_balance_amount AS numeric) THEN 'depleted'

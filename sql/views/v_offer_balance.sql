@@ -1,0 +1,35 @@
+-- v_offer_balance: one row per enterprise learner-credit offer — its budget, spend and balance,
+-- raw and as the admin portal shows them (clamped), with is_current evaluated when queried.
+-- Columns: docs/data-dictionary.md. Created by migration 0003 (re-run it after editing).
+CREATE OR REPLACE VIEW lcm.v_offer_balance AS
+SELECT
+    s.enterprise_customer_uuid,
+    s.enterprise_name,
+    s.offer_id,
+    s.display_name,
+    s.status,
+    s.start_datetime,
+    s.end_datetime,
+    (s.start_datetime IS NULL OR s.start_datetime <= now())
+        AND (s.end_datetime IS NULL OR now() <= s.end_datetime) AS is_current,
+    s.usage_type,
+    s.discount_value,
+    s.is_fcfs_org_wide,
+    s.max_discount,
+    s.amount_spent,
+    s.amount_refunded,
+    s.amount_of_offer_spent AS net_spent,
+    s.remaining_balance,
+    s.percent_of_offer_spent,
+    s.redeemed_funds,
+    s.remaining_funds,
+    s.percent_utilized,
+    s.balance_state,
+    s.enrollment_count,
+    s.learner_count,
+    s.first_spend_at,
+    s.last_spend_at,
+    s.total_discount_ecommerce,
+    s.ecommerce_drift,
+    s.data_as_of
+FROM lcm.offer_summary AS s;

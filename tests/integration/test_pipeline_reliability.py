@@ -1,0 +1,288 @@
+"""Re-runs, incremental passes, concurrency, killed passes and the reconciliation guard."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+import golden_source as g
+from lcm_etl import pipeline, sqlfiles
+from lcm_etl.db import make_engine, pipeline_lock
+from lcm_etl.schema import offer_summary, pipeline_run
+from readmodel import snapshot
+from sourcebuilder import ts
+
+TESTS = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def golden_settings(make_settings, sqlite_source_url):  # type: ignore[no-untyped-def]
+    builder = g.build(sqlite_source_url)
+    settings = make_settings(ecommerce_database_url=sqlite_source_url.render_as_string())
+    return builder, settings
+
+
+def test_rerunning_a_pass_leaves_the_read_model_identical(golden_settings, engine) -> None:
+    _, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    first = snapshot(engine)
+    again = pipeline.run_pass(settings, mode="full", trigger="manual")
+    assert snapshot(engine) == first
+    # Nothing changed, so the second publish rewrote no redemption and no daily row.
+    assert again.publish.counts["redemptions_written"] == 0
+    assert again.publish.counts["daily_written"] == 0
+    incremental = pipeline.run_pass(settings, mode="incremental", trigger="manual")
+    assert snapshot(engine) == first
+    assert incremental.ingest.counts["landed"] == 0
+    assert incremental.publish.counts["published"] == 0
+
+
+def _change_the_source(builder) -> None:  # type: ignore[no-untyped-def]
+    """What an hour of ecommerce looks like: new orders, refunds, a top-up, a pending order
+    completing, a new offer, and a bad row fixed at the source."""
+    builder.order(
+        101,
+        "new1@seventy.example",
+        [("course-v1:edX+New+2026", D("250.00"), D("0.00"))],
+        placed="2026-05-01 10:00:00",
+    )
+    multi = builder.order(
+        106,
+        "new2@refunds.example",
+        [
+            ("course-v1:edX+A+2026", D("120.00"), D("0.00")),
+            ("course-v1:edX+B+2026", D("80.00"), D("0.00")),
+        ],
+        placed="2026-05-02 10:00:00",
+    )
+    builder.refund(multi["order_id"], [multi["line_ids"][0]], when="2026-05-03 10:00:00")
+    # a refund of an order landed long ago
+    with builder.engine.connect() as conn:
+        old = conn.execute(
+            text(
+                "SELECT id FROM order_line WHERE order_id = "
+                "(SELECT order_id FROM order_orderdiscount WHERE offer_id = 103 ORDER BY id LIMIT 1)"
+            )
+        ).scalar_one()
+        pending = conn.execute(
+            text("SELECT id FROM order_order WHERE status = 'Pending'")
+        ).scalar_one()
+        old_order = conn.execute(
+            text("SELECT order_id FROM order_line WHERE id = :l"), {"l": old}
+        ).scalar_one()
+    builder.refund(old_order, [old], when="2026-05-04 10:00:00")
+    builder.set_order_status(pending, "Complete")  # Pending → Complete: now it is spend
+    builder.set_offer(104, max_discount=D("3000.00"))  # a top-up: Low is no longer low
+    builder.set_offer(109, end_datetime=ts("2026-12-31 00:00:00"))
+    new_offer = builder.offer(g.UNCAPPED, name="Uncapped", max_discount=D("900.00"), offer_id=120)
+    builder.order(
+        new_offer,
+        "new3@uncapped.example",
+        [("course-v1:edX+C+2026", D("900.00"), D("0.00"))],
+        placed="2026-05-05 10:00:00",
+    )
+
+
+def test_an_incremental_pass_equals_a_full_pass_after_source_changes(
+    golden_settings, engine, make_settings, pg_admin_url, template_database
+) -> None:
+    builder, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    _change_the_source(builder)
+    result = pipeline.run_pass(settings, mode="incremental", trigger="manual")
+    assert result.publish.mode == "incremental"
+    incremental = snapshot(engine)
+
+    # The same source read by a full pass into a brand-new read model.
+    from conftest import _create_database, _drop_database
+
+    name = "lcm_full_" + os.urandom(5).hex()
+    url = _create_database(pg_admin_url, name, template=template_database)
+    try:
+        full_settings = make_settings(
+            database_url=url.render_as_string(hide_password=False),
+            ecommerce_database_url=settings.ecommerce_database_url,
+        )
+        pipeline.run_pass(full_settings, mode="full", trigger="manual")
+        other = make_engine(url)
+        full = snapshot(other)
+        other.dispose()
+    finally:
+        _drop_database(pg_admin_url, name)
+    assert incremental == full
+
+    with engine.connect() as conn:
+        states = dict(
+            conn.execute(select(offer_summary.c.offer_id, offer_summary.c.balance_state)).all()
+        )
+        top_up = conn.execute(
+            select(offer_summary.c.max_discount).where(offer_summary.c.offer_id == 104)
+        ).scalar_one()
+    assert top_up == D("3000.00")
+    assert states[104] == "ok"  # the top-up shows in the very next incremental pass
+    assert states[109] == "ok"  # the offer whose dates were fixed is no longer rejected
+    assert states[120] == "depleted"
+
+
+def test_passes_are_serialized_by_the_advisory_lock(golden_settings, engine) -> None:
+    _, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pipeline.run_pass(settings, mode="incremental", trigger="manual")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    with pipeline_lock(engine, timeout_seconds=5):
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+        with engine.connect() as conn:
+            started = conn.execute(
+                select(pipeline_run.c.run_id).where(pipeline_run.c.run_id > 2)
+            ).all()
+        assert started == []  # both passes wait for the lock: neither has begun
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with engine.connect() as conn:
+        runs = conn.execute(
+            select(pipeline_run.c.started_at, pipeline_run.c.finished_at)
+            .where(pipeline_run.c.run_id > 2)
+            .order_by(pipeline_run.c.started_at)
+        ).all()
+    assert len(runs) == 4
+    for before, after in zip(runs, runs[1:], strict=False):
+        assert before.finished_at <= after.started_at  # no two stages ever overlapped
+
+
+def test_a_pass_waiting_too_long_for_the_lock_fails_clearly(
+    golden_settings, engine, make_settings
+) -> None:
+    _, settings = golden_settings
+    impatient = make_settings(
+        ecommerce_database_url=settings.ecommerce_database_url, lock_timeout_seconds=0.2
+    )
+    with (
+        pipeline_lock(engine, timeout_seconds=5),
+        pytest.raises(Exception, match="holds the pipeline lock"),
+    ):
+        pipeline.run_pass(impatient, mode="full", trigger="manual")
+
+
+KILLABLE = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {tests!r})
+    from lcm_etl import pipeline, transform
+    from lcm_etl.settings import load_settings
+
+    real_merge = transform.merge
+
+    def merge_then_hang(conn, target, source, *, scope):
+        result = real_merge(conn, target, source, scope=scope)
+        print("merged", flush=True)
+        time.sleep(600)  # killed here, mid-publish, with the new rows written but not committed
+        return result
+
+    transform.merge = merge_then_hang
+    settings = load_settings(database_url={db!r}, ecommerce_database_url={src!r}, data_dir={data!r})
+    pipeline.run_pass(settings, mode="incremental", trigger="manual")
+    """
+)
+
+
+def test_a_killed_pass_leaves_the_published_state_and_the_next_pass_completes(
+    golden_settings, engine, database_url, tmp_path
+) -> None:
+    builder, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    before = snapshot(engine)
+    _change_the_source(builder)
+    script = KILLABLE.format(
+        tests=str(TESTS),
+        db=database_url.render_as_string(hide_password=False),
+        src=settings.ecommerce_database_url,
+        data=str(tmp_path / "killed"),
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "merged"
+        assert snapshot(engine) == before  # readers still see the last published state
+    finally:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(30)
+    assert snapshot(engine) == before
+
+    result = pipeline.run_pass(settings, mode="incremental", trigger="manual")
+    assert result.publish.status == "succeeded"
+    assert snapshot(engine) != before
+    with engine.connect() as conn:
+        statuses = [
+            r.status
+            for r in conn.execute(select(pipeline_run.c.status).order_by(pipeline_run.c.run_id))
+        ]
+    assert statuses == [
+        "succeeded",
+        "succeeded",
+        "succeeded",
+        "abandoned",
+        "succeeded",
+        "succeeded",
+    ]
+
+
+def test_a_reconciliation_mismatch_fails_the_pass_and_keeps_the_previous_state(
+    golden_settings, engine, monkeypatch
+) -> None:
+    builder, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    before = snapshot(engine)
+    builder.order(
+        106,
+        "late@refunds.example",
+        [
+            ("course-v1:edX+A+2026", D("10.00"), D("0.00")),
+            ("course-v1:edX+B+2026", D("10.00"), D("0.00")),
+            ("course-v1:edX+C+2026", D("10.00"), D("0.00")),
+        ],
+        amount=D("10.00"),
+        placed="2026-05-01 10:00:00",
+    )
+    # A transform bug: the last line no longer takes the rounding remainder, so three lines of
+    # $3.33 add up to $9.99 instead of $10.00. The reconciliation must catch the lost cent.
+    buggy = sqlfiles.load("transform/offer_redemption.sql").replace(
+        "THEN amount - (sum(rounded_share) OVER (PARTITION BY order_discount_id) - rounded_share)",
+        "THEN rounded_share",
+    )
+    original_load = sqlfiles.load
+    monkeypatch.setattr(
+        sqlfiles,
+        "load",
+        lambda name: buggy if name == "transform/offer_redemption.sql" else original_load(name),
+    )
+    with pytest.raises(pipeline.PassFailed, match="reconciliation failed for 1 enterprise"):
+        pipeline.run_pass(settings, mode="incremental", trigger="manual")
+    assert snapshot(engine) == before
+    with engine.connect() as conn:
+        failed = conn.execute(
+            select(pipeline_run.c.stage, pipeline_run.c.status, pipeline_run.c.error)
+            .order_by(pipeline_run.c.run_id.desc())
+            .limit(1)
+        ).one()
+    assert (failed.stage, failed.status) == ("publish", "failed")
+    assert "redeemed 859.99" in failed.error

@@ -62,7 +62,7 @@ def build(url: str | URL, *, create: bool = True) -> SourceBuilder:
         name="Refunds",
         max_discount=D("10000.00"),
         offer_id=106,
-        # ecommerce's own counter: 850 redeemed − the 150 full refund (it never credits partial ones)
+        # ecommerce's own counter: 850 redeemed − the 150 full refund (partial ones never credited)
         total_discount=D("700.00"),
     )
     multi = b.order(

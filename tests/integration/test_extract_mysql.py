@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-import golden_source as g
 from lcm_etl import pipeline
 from lcm_etl.db import make_engine
 from lcm_etl.sources import ddl
+
+import golden_source as g
 from readmodel import as_text, snapshot
 from test_pipeline_golden import EXPECTED_REJECTIONS, _summary_rows
 

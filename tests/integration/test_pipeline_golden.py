@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-import golden_source as g
 from lcm_etl import pipeline
 from lcm_etl.schema import offer_redemption, offer_summary, pipeline_run
+
+import golden_source as g
 from readmodel import as_text, snapshot
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
@@ -169,7 +170,8 @@ def test_every_bad_row_is_kept_with_its_reason(golden, engine) -> None:
     with engine.connect() as conn:
         unreadable = conn.execute(
             text(
-                "SELECT detail, payload FROM lcm_raw.rejected_record WHERE reason = 'unreadable_value'"
+                "SELECT detail, payload FROM lcm_raw.rejected_record "
+                "WHERE reason = 'unreadable_value'"
             )
         ).one()
     assert "date_placed" in unreadable.detail

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -15,10 +16,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-import golden_source as g
 from lcm_etl import pipeline, sqlfiles
 from lcm_etl.db import make_engine, pipeline_lock
 from lcm_etl.schema import offer_summary, pipeline_run
+
+import golden_source as g
 from readmodel import snapshot
 from sourcebuilder import ts
 
@@ -71,7 +73,8 @@ def _change_the_source(builder) -> None:  # type: ignore[no-untyped-def]
         old = conn.execute(
             text(
                 "SELECT id FROM order_line WHERE order_id = "
-                "(SELECT order_id FROM order_orderdiscount WHERE offer_id = 103 ORDER BY id LIMIT 1)"
+                "(SELECT order_id FROM order_orderdiscount WHERE offer_id = 103 "
+                "ORDER BY id LIMIT 1)"
             )
         ).scalar_one()
         pending = conn.execute(
@@ -142,7 +145,7 @@ def test_passes_are_serialized_by_the_advisory_lock(golden_settings, engine) -> 
     def run() -> None:
         try:
             pipeline.run_pass(settings, mode="incremental", trigger="manual")
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     with pipeline_lock(engine, timeout_seconds=5):
@@ -165,7 +168,7 @@ def test_passes_are_serialized_by_the_advisory_lock(golden_settings, engine) -> 
             .order_by(pipeline_run.c.started_at)
         ).all()
     assert len(runs) == 4
-    for before, after in zip(runs, runs[1:], strict=False):
+    for before, after in itertools.pairwise(runs):
         assert before.finished_at <= after.started_at  # no two stages ever overlapped
 
 

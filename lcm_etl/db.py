@@ -82,6 +82,19 @@ def ecommerce_source_url(settings: Settings) -> URL:
     return make_url(f"sqlite:///{path.resolve()}")
 
 
+def lms_source_url(settings: Settings) -> URL | None:
+    """The LMS source (enterprise customers and their learners), or None when there is none.
+
+    ``LCM_LMS_DATABASE_URL`` when set; otherwise the demo SQLite file, which holds the LMS tables
+    next to the ecommerce ones, when the ecommerce source is that file; otherwise None.
+    """
+    if settings.lms_database_url:
+        return normalize_url(settings.lms_database_url)
+    if not settings.ecommerce_database_url and settings.demo_source_path.exists():
+        return make_url(f"sqlite:///{settings.demo_source_path.resolve()}")
+    return None
+
+
 class LockTimeout(RuntimeError):
     """Another pass held the pipeline lock for longer than ``LCM_LOCK_TIMEOUT_SECONDS``."""
 

@@ -407,3 +407,77 @@ pipeline_run = Table(
     schema=LCM,
     comment="One row per pipeline stage execution (an ingest or a publish) with its outcome.",
 )
+
+# ------------------------------------------------------------------------------------------------
+# Orchestration (issue 5): Open edX event-bus landing and balance-alert notifications
+# ------------------------------------------------------------------------------------------------
+
+event_bus_event = Table(
+    "event_bus_event",
+    metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True),  # the message's `id` header
+    Column("event_type", Text, nullable=False),
+    Column("stream", Text, nullable=False),
+    Column("entry_id", Text, nullable=False),  # Redis Streams id of the first delivery
+    Column("source", Text),
+    Column("event_time", TZ),
+    Column("headers", JSONB, nullable=False),  # minorversion, sourcehost, sourcelib
+    Column("data", JSONB, nullable=False),  # event_data, Avro-decoded
+    Column("lms_user_id", BigInteger),
+    # The enterprises the event touches; NULL = could not be resolved (no LMS source configured),
+    # which makes the refresh an incremental pass; '{}' = the learner belongs to no enterprise.
+    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
+    Column("received_at", TZ, nullable=False, server_default=text("now()")),
+    Column("processed_at", TZ),  # NULL until the refresh the event asked for has succeeded
+    Column("refresh", Text),  # 'targeted_pass' | 'incremental_pass' | 'asset_event' | 'none'
+    Index(None, "processed_at"),
+    schema=RAW,
+    comment=(
+        "One row per Open edX event-bus event (deduplicated on the event id), with the "
+        "enterprises it touches and whether the refresh it triggers has run."
+    ),
+)
+
+offer_balance_state = Table(
+    "offer_balance_state",
+    metadata,
+    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
+    Column("balance_state", Text, nullable=False),
+    # Number of state changes seen after the first observation (0 = never changed).
+    Column("transition_count", Integer, nullable=False),
+    Column("first_seen_at", TZ, nullable=False, server_default=text("now()")),
+    Column("changed_at", TZ, nullable=False, server_default=text("now()")),
+    Column("data_as_of", TZ, nullable=False),
+    schema=LCM,
+    comment="One row per offer: the balance_state the alert check last saw.",
+)
+
+balance_alert = Table(
+    "balance_alert",
+    metadata,
+    Column("alert_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("offer_id", BigInteger, nullable=False),
+    Column("transition_seq", Integer, nullable=False),  # 0 = first observation of the offer
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
+    Column("kind", Text, nullable=False),  # 'low_balance' | 'no_balance' | 'replenished'
+    Column("from_state", Text),  # NULL when the offer was first seen in this state
+    Column("to_state", Text, nullable=False),
+    Column("recipients", ARRAY(Text), nullable=False),
+    Column("facts", JSONB, nullable=False),  # the offer's numbers when the transition was seen
+    Column("data_as_of", TZ, nullable=False),
+    Column("detected_at", TZ, nullable=False, server_default=text("now()")),
+    Column("status", Text, nullable=False),  # 'pending' | 'delivered' | 'skipped'
+    Column("status_detail", Text),  # why skipped, or the last delivery error
+    Column("channel", Text),  # 'smtp' | 'webhook' once delivered
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_attempt_at", TZ),
+    Column("delivered_at", TZ),
+    UniqueConstraint("offer_id", "transition_seq"),
+    Index(None, "status"),
+    schema=LCM,
+    comment=(
+        "One row per offer per balance_state transition worth a notification (to low, to "
+        "depleted, back to ok), with its delivery status."
+    ),
+)

@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "lcm-etl@localhost"
 
+    # --- orchestration (issue 5): event consumer, scheduled passes, alert delivery -------------
+    event_bus_batch_size: int = Field(default=500, ge=1, le=10_000)
+    """The consumer refreshes once per batch of at most this many stream entries."""
+    event_bus_block_ms: int = Field(default=5_000, ge=10, le=60_000)
+    """How long a waiting consumer blocks on XREADGROUP before it checks for a stop request."""
+    event_bus_claim_min_idle_ms: int = Field(default=60_000, ge=0)
+    """Entries pending this long with another consumer of the group are reclaimed (XAUTOCLAIM)."""
+    full_pass_hour_utc: int = Field(default=0, ge=0, le=23)
+    """The scheduled ingest of this UTC hour re-reads every source row (daily full pass)."""
+    notify_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    """Timeout of one SMTP or webhook delivery attempt."""
+
     # --- tests --------------------------------------------------------------------------------
     test_database_url: str | None = None
     test_mysql_url: str | None = None

@@ -178,6 +178,17 @@ def bench(
     )
 
 
+@app.command("bench-freshness")
+def bench_freshness(
+    rounds: Annotated[int, typer.Option(min=1, max=20, help="Enrollments to time.")] = 3,
+    json_file: Annotated[Path | None, typer.Option("--json", help="Also write results.")] = None,
+) -> None:
+    """Seconds from an enrollment event (XADD) to the page showing its spend, without Airflow."""
+    from lcm_etl.events import freshness
+
+    freshness.main(_settings(), rounds=rounds, json_path=json_file, console=console)
+
+
 @embedded_db_app.command("stop")
 def embedded_db_stop() -> None:
     """Stop the embedded PostgreSQL (it keeps running between commands otherwise)."""

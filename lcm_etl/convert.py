@@ -23,6 +23,15 @@ class BadValue(ValueError):
     """A source value that cannot be read as its column's type."""
 
 
+def _decoded(value: str | bytes) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        raise BadValue(f"not UTF-8 text: {value!r}") from None
+
+
 def to_int(value: Any) -> int | None:
     if value is None:
         return None
@@ -34,10 +43,10 @@ def to_int(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str | bytes):
         try:
-            return int(value.strip())
+            return int(_decoded(value).strip())
         except ValueError:
             raise BadValue(f"not an integer: {value!r}") from None
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return int(value)
     raise BadValue(f"not an integer: {value!r}")
 
@@ -57,9 +66,8 @@ def to_decimal(value: Any) -> Decimal | None:
         # repr() is the shortest string that round-trips: 13.37 stays 13.37, not 13.3699999…
         result = Decimal(repr(value))
     elif isinstance(value, str | bytes):
-        text = value.decode() if isinstance(value, bytes) else value
         try:
-            result = Decimal(text.strip())
+            result = Decimal(_decoded(value).strip())
         except InvalidOperation:
             raise BadValue(f"not a decimal: {value!r}") from None
     else:
@@ -80,7 +88,7 @@ def to_datetime(value: Any) -> dt.datetime | None:
     elif isinstance(value, dt.date):
         parsed = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str | bytes):
-        text = (value.decode() if isinstance(value, bytes) else value).strip()
+        text = _decoded(value).strip()
         if not text or text.startswith("0000-00-00"):
             raise BadValue(f"not a date-time: {value!r}")
         try:
@@ -100,10 +108,7 @@ def to_text(value: Any) -> str | None:
     if isinstance(value, str):
         text = value
     elif isinstance(value, bytes):
-        try:
-            text = value.decode()
-        except UnicodeDecodeError:
-            raise BadValue(f"not UTF-8 text: {value!r}") from None
+        text = _decoded(value)
     elif isinstance(value, int | float | Decimal):
         text = str(value)
     else:
@@ -121,7 +126,7 @@ def to_bool(value: Any) -> bool | None:
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
     if isinstance(value, str | bytes):
-        text = (value.decode() if isinstance(value, bytes) else value).strip().lower()
+        text = _decoded(value).strip().lower()
         if text in ("1", "true", "t"):
             return True
         if text in ("0", "false", "f"):

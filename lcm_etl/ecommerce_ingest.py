@@ -78,6 +78,7 @@ from lcm_etl.schema import (
 from lcm_etl.sources.ecommerce import ENTERPRISE_CONDITION
 
 SOURCE = "ecommerce"
+CENT = Decimal("0.01")
 ID_CHUNK = 900  # ids per IN (...) list: below every engine's bound-parameter limit
 
 OFFERS = LandingTable(SOURCE, "offer_conditionaloffer", raw_offer)
@@ -500,10 +501,13 @@ class EcommerceIngest:
         totals = []
         with self.progress.step("reconcile source control totals"):
             for key, amount, count in self.source.execute(statement):
+                # Amounts are DECIMAL(12,2), so their exact sum has cents; a source that sums in
+                # floating point (SQLite) is a few ULPs off, which rounding to cents removes.
+                exact = (convert.to_decimal(amount) or Decimal(0)).quantize(CENT)
                 totals.append(
                     ControlTotal(
                         enterprise_key=str(key),
-                        discount_amount=convert.to_decimal(amount) or Decimal(0),
+                        discount_amount=exact,
                         discount_count=int(count),
                     )
                 )

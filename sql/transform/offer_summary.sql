@@ -45,7 +45,10 @@ balance AS (
     SELECT
         totals.*,
         max_discount - net_spent AS remaining_balance,
-        CASE WHEN max_discount > 0 THEN net_spent / max_discount END AS percent_of_offer_spent
+        -- A fraction (0.75 = 75 %), like the analytics API's; rounded to 6 places for reading.
+        -- The balance state compares amounts, never this rounded value.
+        CASE WHEN max_discount > 0 THEN round(net_spent / max_discount, 6) END
+            AS percent_of_offer_spent
     FROM totals
 )
 
@@ -85,7 +88,7 @@ SELECT
     CASE
         WHEN max_discount IS NULL THEN 'uncapped'
         WHEN remaining_balance <= CAST(:no_balance_amount AS numeric) THEN 'depleted'
-        WHEN percent_of_offer_spent > CAST(:low_balance_fraction AS numeric) THEN 'low'
+        WHEN net_spent > CAST(:low_balance_fraction AS numeric) * max_discount THEN 'low'
         ELSE 'ok'
     END AS balance_state,
     enrollment_count,

@@ -9,7 +9,8 @@ FROM (
         CASE
             WHEN max_discount IS NULL THEN 'uncapped'
             WHEN remaining_balance <= CAST(:no_balance_amount AS numeric) THEN 'depleted'
-            WHEN percent_of_offer_spent > CAST(:low_balance_fraction AS numeric) THEN 'low'
+            WHEN amount_of_offer_spent > CAST(:low_balance_fraction AS numeric) * max_discount
+                THEN 'low'
             ELSE 'ok'
         END AS balance_state
     FROM lcm.offer_summary

@@ -1,0 +1,64 @@
+"""`lcm-etl bench-freshness` end to end on a small source (correctness only, no timing)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import create_engine, insert
+
+from lcm_etl import pipeline
+from lcm_etl.events import freshness
+from lcm_etl.events.enterprises import enterprise_customer_user
+from lcm_etl.settings import Settings
+
+from sourcebuilder import SourceBuilder
+
+REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+
+
+def test_bench_freshness_times_rounds_that_reach_the_page(
+    make_settings: Any, tmp_path: Path
+) -> None:
+    pytest.importorskip("lcm_etl.queries")
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    source_url = f"sqlite:///{tmp_path / 'source.sqlite'}"
+    source = SourceBuilder(source_url)
+    offer = source.offer(ACME, name="Acme", max_discount=Decimal("5000.00"))
+    source.order(offer, "ada@acme.example", [("course-v1:edX+A+1", Decimal("300"), Decimal("0"))])
+    engine = create_engine(source_url)
+    enterprise_customer_user.create(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(enterprise_customer_user),
+            [{"user_id": 5150, "enterprise_customer_id": ACME.hex}],
+        )
+    engine.dispose()
+    settings: Settings = make_settings(
+        ecommerce_database_url=source_url,
+        lms_database_url=source_url,
+        event_bus_redis_url=REDIS_URL,
+        event_bus_block_ms=50,
+    )
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+
+    result = freshness.run(settings, rounds=2)
+
+    assert (result.enterprise_uuid, result.offer_id, result.lms_user_id) == (str(ACME), offer, 5150)
+    assert [(r.redeemed_before, r.redeemed_after) for r in result.rounds] == [
+        (Decimal("300"), Decimal("310")),
+        (Decimal("310"), Decimal("320")),
+    ]
+    assert all(r.seconds_to_page >= r.seconds_consumer > 0 for r in result.rounds)
+    report = result.as_json()
+    assert report["goal_seconds"] == freshness.GOAL_SECONDS
+    assert len(report["rounds"]) == 2

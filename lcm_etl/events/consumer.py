@@ -17,6 +17,10 @@ Delivery is at-least-once and every effect is idempotent:
 4. Then one refresh for everything landed and not yet processed (see ``refresh.py``); the events
    are marked processed only when it succeeded, so a failed or interrupted refresh is retried by
    the next cycle — or the next start — from the table, not from the stream.
+
+Infrastructure errors (Redis or PostgreSQL unreachable) end the process: whatever was not
+acknowledged is redelivered when its supervisor (compose ``restart:``, systemd, Kubernetes)
+starts it again, so exiting loses nothing and is simpler than retrying in place.
 """
 
 from __future__ import annotations

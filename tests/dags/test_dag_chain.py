@@ -26,12 +26,26 @@ from lcm_etl import tasks
 from lcm_etl.schema import balance_alert, offer_summary, pipeline_run
 from lcm_etl.settings import get_settings
 
+import dag_testing  # sets Airflow's environment up before anything imports airflow
+from dag_testing import require_airflow
 from sourcebuilder import SourceBuilder
 
 pytestmark = pytest.mark.airflow
 
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 INITECH = uuid.UUID("1417ec00-0000-4000-8000-000000000003")
+
+
+@pytest.fixture(scope="module")
+def dag_bag() -> Any:
+    require_airflow()
+    return dag_testing.dag_bag()
+
+
+@pytest.fixture(scope="module")
+def airflow_db() -> Path:
+    require_airflow()
+    return dag_testing.airflow_db()
 
 
 class Inbox:

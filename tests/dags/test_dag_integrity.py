@@ -10,9 +10,18 @@ import pytest
 
 from lcm_etl import tasks
 
+import dag_testing  # sets Airflow's environment up before anything imports airflow
+from dag_testing import DAGS_FOLDER, require_airflow
+
 EXPECTED_DAGS = {"lcm_ingest", "lcm_publish", "lcm_balance_alerts"}
 
 pytestmark = pytest.mark.airflow
+
+
+@pytest.fixture(scope="module")
+def dag_bag() -> Any:
+    require_airflow()
+    return dag_testing.dag_bag()
 
 
 def test_dags_import_without_errors(dag_bag: Any) -> None:
@@ -74,10 +83,8 @@ def test_the_chain_is_wired_through_assets(dag_bag: Any) -> None:
 
 
 def test_parsing_touches_no_database_network_or_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("airflow")
+    require_airflow()
     from airflow.dag_processing.dagbag import DagBag
-
-    from conftest import DAGS_FOLDER
 
     def forbidden(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("DAG parsing must not do I/O or read settings")

@@ -1,17 +1,20 @@
 """Airflow for the DAG tests: a throw-away AIRFLOW_HOME with a SQLite metadata database.
 
-The environment is set when this file is imported, before anything imports airflow (which reads
-its configuration once, at import). Each xdist worker gets its own home and database.
+Imported by the DAG test modules before anything imports airflow (which reads its configuration
+once, at import), so the environment is set first. Each xdist worker gets its own home. This is
+a helper module, not a conftest.py: ``tests/conftest.py`` is imported as ``conftest`` by other
+tests, and a second conftest here would shadow it.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,7 @@ import pytest
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
 AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="lcm-airflow-home-"))
+atexit.register(shutil.rmtree, AIRFLOW_HOME, True)
 
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
@@ -26,24 +30,23 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _remove_airflow_home() -> Iterator[None]:
-    yield
-    shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def dag_bag() -> Any:
+def require_airflow() -> None:
     pytest.importorskip("airflow", reason="the airflow extra is not installed")
+
+
+@functools.cache
+def dag_bag() -> Any:
+    """The DagBag of ``dags/``, parsed once per process."""
+    require_airflow()
     from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS_FOLDER))
 
 
-@pytest.fixture(scope="session")
+@functools.cache
 def airflow_db() -> Path:
-    """``airflow db migrate`` once per session (``dag.test()`` needs a metadata database)."""
-    pytest.importorskip("airflow", reason="the airflow extra is not installed")
+    """``airflow db migrate`` once per process (``dag.test()`` needs a metadata database)."""
+    require_airflow()
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         check=True,

@@ -145,7 +145,10 @@ def serve(
     """Serve the HTTP API (FastAPI + uvicorn); OpenAPI at /docs."""
     from lcm_etl.api import server
 
-    server.serve(_settings(), host=host, port=port)
+    try:
+        server.serve(_settings(), host=host, port=port)
+    except ConfigError as exc:
+        _fail(str(exc))
 
 
 @app.command("consume-events")

@@ -1,0 +1,112 @@
+"""The FastAPI application: ``create_app(settings, engine=None)``.
+
+Every error is a JSON ``{"detail": "..."}``: 400 for a malformed parameter, 401 without a valid
+token, 403 for another tenant, 404 for an unknown enterprise / offer / page, 503 when the read
+model is unreachable or too slow. Bad input never becomes a 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from lcm_etl import queries
+from lcm_etl.api import routes
+from lcm_etl.api.auth import Authenticator, AuthError
+from lcm_etl.api.deps import ApiState, BadRequest
+from lcm_etl.api.pagination import INVALID_PAGE
+from lcm_etl.db import read_model_engine
+from lcm_etl.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+The Learner Credit Management read model, served in the contracts the Open edX admin portal speaks:
+
+* **learner credit** — lcm-etl's one-call answer for the LCM page (`lcm-etl page` prints the same);
+* **analytics API** — edx-enterprise-data's offers and enrollments (JSON and streamed CSV);
+* **ecommerce API** — ecommerce's enterprise admin offers.
+
+Authenticate with `Authorization: JWT <token>` (or `Bearer <token>`): an LMS-issued JWT whose
+`roles` claim holds `enterprise_admin:<enterprise uuid>` or `enterprise_openedx_operator:*`.
+Every answer says how fresh it is: `data_as_of` in the page JSON, the `X-Data-As-Of` header on
+the compatible endpoints (whose bodies keep the original shapes).
+"""
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Build the API. Raises ``ConfigError`` when auth is on without a secret or JWKS."""
+    authenticator = Authenticator(settings)
+    if engine is None:
+        # Enough connections for uvicorn's worker threads under a burst of portal requests.
+        engine = read_model_engine(settings, pool_size=10, max_overflow=20)
+    app = FastAPI(
+        title="lcm-etl",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.api = ApiState(settings=settings, engine=engine, authenticator=authenticator)
+    for router in (
+        routes.page_router,
+        routes.analytics_router,
+        routes.ecommerce_router,
+        routes.health_router,
+    ):
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+def _error(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AuthError)
+    async def auth_error(request: Request, exc: AuthError) -> JSONResponse:
+        headers = {"WWW-Authenticate": 'JWT realm="api"'} if exc.status_code == 401 else None
+        return _error(exc.status_code, exc.detail, headers)
+
+    @app.exception_handler(BadRequest)
+    async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
+        return _error(400, str(exc))
+
+    @app.exception_handler(queries.BadOrdering)
+    async def bad_ordering(request: Request, exc: queries.BadOrdering) -> JSONResponse:
+        return _error(400, str(exc))
+
+    @app.exception_handler(queries.InvalidPage)
+    async def invalid_page(request: Request, exc: queries.InvalidPage) -> JSONResponse:
+        return _error(404, INVALID_PAGE)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            location = tuple(str(part) for part in error.get("loc", ()))
+            if location == ("path", "enterprise_uuid"):
+                shown = str(error.get("input", ""))[:80]
+                problems.append(f"{shown!r} is not an enterprise customer UUID.")
+            else:
+                problems.append(f"{'.'.join(location[1:])}: {error.get('msg', 'invalid')}.")
+        return _error(400, " ".join(problems) or "Invalid request.")
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database is down, restarting or too slow (statement_timeout): retryable.
+        log.error("read model unavailable: %s", exc.orig if exc.orig is not None else exc)
+        return _error(
+            503, "The read model is unavailable; try again shortly.", {"Retry-After": "5"}
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error serving %s %s", request.method, request.url.path)
+        return _error(500, "Internal server error.")

@@ -1,0 +1,174 @@
+"""JWT authentication and per-enterprise authorization, the way edX services do it.
+
+A request carries ``Authorization: JWT <token>`` (edx-drf-extensions) or ``Bearer <token>``. The
+token is verified with ``LCM_JWT_SECRET`` (HS256) or a key of the JWKS in
+``LCM_JWT_PUBLIC_KEYS`` (RS256/RS512, as the LMS signs asymmetric tokens); ``exp`` is required
+and checked, ``aud`` / ``iss`` when ``LCM_JWT_AUDIENCE`` / ``LCM_JWT_ISSUER`` are set.
+
+Access follows edx-rbac: the ``roles`` claim lists ``"<role>:<context>"``; ``enterprise_admin``
+and ``enterprise_openedx_operator`` give access to the enterprise named by the context, or to
+every enterprise when the context is ``*`` (operators). Contexts are compared as UUIDs, so case
+and dashes do not matter (edx-rbac compares strings; LMS contexts are lowercase dashed anyway).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import uuid
+from typing import Any
+
+import jwt
+from jwt import PyJWK, PyJWKSet
+
+from lcm_etl.settings import ApiAuth, ConfigError, Settings
+
+ENTERPRISE_ROLES = frozenset({"enterprise_admin", "enterprise_openedx_operator"})
+ALL_CONTEXTS = "*"
+SCHEMES = frozenset({"jwt", "bearer"})
+ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS512"})
+
+
+class AuthError(Exception):
+    """A request is not authenticated (401) or not allowed (403); ``detail`` says why."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+def unauthenticated(detail: str) -> AuthError:
+    return AuthError(401, detail)
+
+
+@dataclasses.dataclass(frozen=True)
+class Principal:
+    """Who is calling: the token's subject and its enterprise roles as (role, context) pairs."""
+
+    subject: str | None
+    roles: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Principal:
+        raw_roles = claims.get("roles")
+        entries = raw_roles if isinstance(raw_roles, list) else []
+        roles = []
+        for entry in entries:
+            if isinstance(entry, str):
+                role, _, context = entry.partition(":")
+                roles.append((role.strip(), context.strip()))
+        subject = claims.get("preferred_username") or claims.get("username") or claims.get("sub")
+        return cls(str(subject) if subject is not None else None, tuple(roles))
+
+    def can_access(self, enterprise_uuid: uuid.UUID) -> bool:
+        for role, context in self.roles:
+            if role not in ENTERPRISE_ROLES:
+                continue
+            if context == ALL_CONTEXTS:
+                return True
+            try:
+                if uuid.UUID(context) == enterprise_uuid:
+                    return True
+            except ValueError:
+                continue
+        return False
+
+
+ANONYMOUS_DEMO = Principal("anonymous (LCM_API_AUTH=none)", (("enterprise_openedx_operator", "*"),))
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: JWT <t>`` or ``Bearer <t>`` header."""
+    if not authorization or not authorization.strip():
+        raise unauthenticated("Authentication credentials were not provided.")
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() not in SCHEMES:
+        raise unauthenticated(
+            "Unsupported authorization scheme; send 'Authorization: JWT <token>' or "
+            "'Authorization: Bearer <token>'."
+        )
+    token = token.strip()
+    if not token or " " in token:
+        raise unauthenticated("Invalid Authorization header: expected one token after the scheme.")
+    return token
+
+
+class JwtVerifier:
+    """Verifies tokens with the configured secret and/or JWKS; built once at start-up."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.secret = settings.jwt_secret or None
+        self.audience = settings.jwt_audience or None
+        self.issuer = settings.jwt_issuer or None
+        self.public_keys: list[PyJWK] = []
+        if settings.jwt_public_keys:
+            try:
+                self.public_keys = [
+                    key
+                    for key in PyJWKSet.from_json(settings.jwt_public_keys).keys
+                    if key.key_type == "RSA"
+                ]
+            except (jwt.PyJWKSetError, jwt.PyJWKError, json.JSONDecodeError) as exc:
+                raise ConfigError(f"LCM_JWT_PUBLIC_KEYS has no usable key ({exc}).") from None
+            if not self.public_keys:
+                raise ConfigError("LCM_JWT_PUBLIC_KEYS has no RSA key (RS256/RS512 tokens).")
+        if not self.secret and not self.public_keys:
+            raise ConfigError(
+                "LCM_API_AUTH=jwt needs LCM_JWT_SECRET (HS256) or LCM_JWT_PUBLIC_KEYS (a JWKS "
+                "with RS256/RS512 keys); set one of them, or LCM_API_AUTH=none for a local demo."
+            )
+
+    def verify(self, token: str) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise unauthenticated("Invalid token: it is not a JWT.") from None
+        algorithm = header.get("alg")
+        if algorithm == "HS256" and self.secret:
+            candidates: list[Any] = [self.secret]
+        elif algorithm in ASYMMETRIC_ALGORITHMS and self.public_keys:
+            kid = header.get("kid")
+            candidates = [k.key for k in self.public_keys if kid is None or k.key_id == kid]
+            if not candidates:
+                raise unauthenticated("Invalid token: signed with an unknown key.")
+        else:
+            raise unauthenticated(f"Invalid token: algorithm {algorithm!r} is not accepted.")
+        error: jwt.InvalidTokenError | None = None
+        for key in candidates:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key=key,
+                    algorithms=[str(algorithm)],
+                    audience=self.audience,
+                    issuer=self.issuer,
+                    options={"require": ["exp"], "verify_aud": self.audience is not None},
+                )
+            except jwt.InvalidSignatureError as exc:
+                error = exc  # try the next key of the set
+                continue
+            except jwt.ExpiredSignatureError:
+                raise unauthenticated("Token has expired.") from None
+            except jwt.InvalidTokenError as exc:
+                raise unauthenticated(f"Invalid token: {exc}.") from None
+            return Principal.from_claims(claims)
+        raise unauthenticated(f"Invalid token: {error or 'signature verification failed'}.")
+
+
+class Authenticator:
+    """Turns an Authorization header into a :class:`Principal` (or no-op with auth off)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.api_auth is ApiAuth.JWT
+        self.verifier = JwtVerifier(settings) if self.enabled else None
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        if self.verifier is None:
+            return ANONYMOUS_DEMO
+        return self.verifier.verify(bearer_token(authorization))
+
+    def authorize(self, principal: Principal, enterprise_uuid: uuid.UUID, permission: str) -> None:
+        """Raise 403 unless the principal may read this enterprise."""
+        if not principal.can_access(enterprise_uuid):
+            raise AuthError(403, f"MISSING: {permission}")

@@ -1,0 +1,124 @@
+"""Request plumbing shared by the routes: the app's state, tenant access, parameter parsing."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from fastapi import Path, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy import Engine
+
+from lcm_etl.api.auth import Authenticator
+from lcm_etl.settings import Settings
+
+# Documents the header in OpenAPI (the "Authorize" button of /docs); the check is ours.
+authorization_header = APIKeyHeader(
+    name="Authorization",
+    auto_error=False,
+    scheme_name="JWT",
+    description="`JWT <token>` or `Bearer <token>`: an LMS-issued JWT with enterprise roles.",
+)
+
+_UUID_BODY = "[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+UUID_PATTERN = f"^{_UUID_BODY}$"
+_UUID = re.compile(_UUID_BODY)
+
+
+class BadRequest(ValueError):
+    """A parameter is malformed: 400 with this message."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiState:
+    settings: Settings
+    engine: Engine
+    authenticator: Authenticator
+
+
+def api_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.api
+    return state
+
+
+def parse_enterprise_uuid(value: str) -> uuid.UUID:
+    """An enterprise UUID, dashed or as 32 hex digits (like ecommerce's UUID_REGEX_PATTERN)."""
+    if not _UUID.fullmatch(value):
+        raise BadRequest(f"{value[:80]!r} is not an enterprise customer UUID.")
+    return uuid.UUID(value)
+
+
+EnterprisePath = Annotated[
+    str,
+    Path(
+        description="Enterprise customer UUID, preferably lowercase dashed (32 hex also accepted).",
+        pattern=UUID_PATTERN,
+    ),
+]
+AuthorizationValue = Annotated[str | None, Security(authorization_header)]
+
+
+def tenant(permission: str) -> Callable[[Request, str, str | None], uuid.UUID]:
+    """A dependency: the enterprise of the URL, once the caller is known (401), the UUID is valid
+    (400) and the caller may read that enterprise (403 ``MISSING: <permission>``, edx-rbac's)."""
+
+    def dependency(
+        request: Request, enterprise_uuid: EnterprisePath, authorization: AuthorizationValue
+    ) -> uuid.UUID:
+        state = api_state(request)
+        principal = state.authenticator.authenticate(authorization)
+        customer = parse_enterprise_uuid(enterprise_uuid)
+        state.authenticator.authorize(principal, customer, permission)
+        return customer
+
+    return dependency
+
+
+def text_param(name: str, value: str | None) -> str | None:
+    """A free-text parameter; PostgreSQL text cannot hold NUL, so it is refused, not a 500."""
+    if value is None or value == "":
+        return None
+    if "\x00" in value:
+        raise BadRequest(f"{name} must not contain NUL characters.")
+    return value
+
+
+def bool_param(name: str, value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    lowered = value.strip().lower()
+    if lowered in {"true", "1"}:
+        return True
+    if lowered in {"false", "0"}:
+        return False
+    raise BadRequest(f"{name} must be true or false (got {value[:40]!r}).")
+
+
+def decimal_param(name: str, value: str | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        raise BadRequest(f"{name} must be a number (got {value[:40]!r}).") from None
+    if not number.is_finite() or abs(number) >= Decimal("1e10"):
+        raise BadRequest(f"{name} must be a finite number below 10^10 (got {value[:40]!r}).")
+    return number
+
+
+def choice_list_param(name: str, value: str | None, choices: frozenset[str]) -> tuple[str, ...]:
+    """A comma list of case-insensitive choices (ecommerce's ``usage_type``)."""
+    if value is None or value.strip() == "":
+        return ()
+    items = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    unknown = [item for item in items if item not in choices]
+    if unknown:
+        raise BadRequest(
+            f"{name}: unknown value(s) {', '.join(repr(u[:40]) for u in unknown)}; "
+            f"allowed: {', '.join(sorted(choices))}."
+        )
+    return items

@@ -21,7 +21,25 @@ from typing import Any
 import pytest
 
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
-AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="lcm-airflow-home-"))
+_HOMES = Path(tempfile.gettempdir())
+_PREFIX = "lcm-airflow-home-"
+
+
+def _sweep_stale_homes() -> None:
+    """Remove homes of test processes that are gone (xdist workers may skip atexit)."""
+    for home in _HOMES.glob(f"{_PREFIX}*"):
+        try:
+            os.kill(int(home.name.removeprefix(_PREFIX)), 0)
+        except ProcessLookupError:
+            shutil.rmtree(home, ignore_errors=True)
+        except (ValueError, PermissionError):
+            continue
+
+
+_sweep_stale_homes()
+AIRFLOW_HOME = _HOMES / f"{_PREFIX}{os.getpid()}"
+shutil.rmtree(AIRFLOW_HOME, ignore_errors=True)
+AIRFLOW_HOME.mkdir()
 atexit.register(shutil.rmtree, AIRFLOW_HOME, True)
 
 os.environ["AIRFLOW_HOME"] = str(AIRFLOW_HOME)

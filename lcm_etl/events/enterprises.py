@@ -14,24 +14,18 @@ import uuid
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from lcm_etl.db import make_engine
 from lcm_etl.events.avro import ENROLLMENT_EVENTS, LC_ENROLLMENT_REVOKED, LEDGER_EVENTS
 from lcm_etl.events.message import BusEvent
+from lcm_etl.sources.lms import enterprise_customer_user
 
 log = logging.getLogger(__name__)
 
-_lms = MetaData()
-enterprise_customer_user = Table(
-    "enterprise_enterprisecustomeruser",
-    _lms,
-    Column("id", Integer, primary_key=True),
-    Column("user_id", Integer, nullable=False),
-    Column("enterprise_customer_id", String(32), nullable=False),
-)
+__all__ = ["LearnerDirectory", "enterprise_customer_user", "resolve"]
 
 
 class InvalidEventField(ValueError):

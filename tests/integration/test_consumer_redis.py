@@ -10,6 +10,7 @@ Airflow REST call are covered by ``test_consumer_refresh.py``.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,15 @@ REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ENROLLMENTS = "course-enrollment-lifecycle"
 REVOCATIONS = "learner-credit-course-enrollment-lifecycle"
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+# The NOT NULL columns of enterprise_enterprisecustomeruser besides the two a lookup reads.
+LINK = {
+    "created": dt.datetime(2026, 1, 1),
+    "modified": dt.datetime(2026, 1, 1),
+    "active": True,
+    "linked": True,
+    "should_inactivate_other_customers": False,
+    "is_relinkable": True,
+}
 GLOBEX = uuid.UUID("91000000-0000-4000-8000-000000000002")
 BOTH = tuple(sorted((ACME, GLOBEX)))
 # An Avro long that never ends (every byte has its continuation bit set, then overflows).
@@ -97,9 +107,9 @@ def lms(tmp_path: Path) -> Iterator[tuple[Engine, LearnerDirectory]]:
         conn.execute(
             insert(enterprise_customer_user),
             [
-                {"id": 1, "user_id": 1, "enterprise_customer_id": ACME.hex},
-                {"id": 2, "user_id": 2, "enterprise_customer_id": ACME.hex},
-                {"id": 3, "user_id": 3, "enterprise_customer_id": GLOBEX.hex},
+                {"id": 1, "user_id": 1, "enterprise_customer_id": ACME.hex, **LINK},
+                {"id": 2, "user_id": 2, "enterprise_customer_id": ACME.hex, **LINK},
+                {"id": 3, "user_id": 3, "enterprise_customer_id": GLOBEX.hex, **LINK},
             ],
         )
     directory = LearnerDirectory(engine.url)

@@ -32,6 +32,15 @@ from sourcebuilder import SourceBuilder
 REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ENROLLMENTS = "course-enrollment-lifecycle"
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+# The NOT NULL columns of enterprise_enterprisecustomeruser besides the two a lookup reads.
+LINK = {
+    "created": dt.datetime(2026, 1, 1),
+    "modified": dt.datetime(2026, 1, 1),
+    "active": True,
+    "linked": True,
+    "should_inactivate_other_customers": False,
+    "is_relinkable": True,
+}
 INITECH = uuid.UUID("1417ec00-0000-4000-8000-000000000003")
 TOKEN = "test-token"
 
@@ -119,7 +128,7 @@ def _add_learners(source_url: str, learners: dict[int, uuid.UUID]) -> None:
         conn.execute(
             insert(enterprise_customer_user),
             [
-                {"user_id": user, "enterprise_customer_id": enterprise.hex}
+                {"user_id": user, "enterprise_customer_id": enterprise.hex, **LINK}
                 for user, enterprise in learners.items()
             ],
         )

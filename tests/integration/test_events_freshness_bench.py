@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from decimal import Decimal
@@ -21,6 +22,15 @@ from sourcebuilder import SourceBuilder
 
 REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
+# The NOT NULL columns of enterprise_enterprisecustomeruser besides the two a lookup reads.
+LINK = {
+    "created": dt.datetime(2026, 1, 1),
+    "modified": dt.datetime(2026, 1, 1),
+    "active": True,
+    "linked": True,
+    "should_inactivate_other_customers": False,
+    "is_relinkable": True,
+}
 
 
 def test_bench_freshness_times_rounds_that_reach_the_page(
@@ -40,7 +50,7 @@ def test_bench_freshness_times_rounds_that_reach_the_page(
     with engine.begin() as conn:
         conn.execute(
             insert(enterprise_customer_user),
-            [{"user_id": 5150, "enterprise_customer_id": ACME.hex}],
+            [{"user_id": 5150, "enterprise_customer_id": ACME.hex, **LINK}],
         )
     engine.dispose()
     settings: Settings = make_settings(

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 from fastapi.testclient import TestClient
 
-from lcm_etl import pipeline, queries
+from lcm_etl import demo, pipeline, queries
 from lcm_etl.api import create_app
 
 from .serving_support import admin_of
-
-demo = pytest.importorskip("lcm_etl.demo")  # generated source; lands with the demo module
 
 
 def test_low_balance_showcase_from_source_to_api(api_settings, engine, sqlite_source_url) -> None:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +46,6 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    bindparam,
     column,
     exists,
     func,
@@ -59,7 +58,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import TableClause
 
-from lcm_etl import convert
+from lcm_etl import convert, sqlfiles
 from lcm_etl.land import Lander, LandingTable
 from lcm_etl.progress import NullProgress, ProgressReporter
 from lcm_etl.schema import (
@@ -173,6 +172,7 @@ class EcommerceIngest:
         id_overlap: int,
         time_overlap: dt.timedelta,
         pending_order_ids: Callable[[], list[int]],
+        known_order_ids: Callable[[Iterable[Any]], Iterable[Any]] = lambda ids: (),
         progress: ProgressReporter | None = None,
     ) -> None:
         self.source = source
@@ -184,8 +184,10 @@ class EcommerceIngest:
         self.id_overlap = id_overlap
         self.time_overlap = time_overlap
         self.pending_order_ids = pending_order_ids
+        self.known_order_ids = known_order_ids
         self.progress = progress or NullProgress()
         self.marks = dataclasses.replace(previous)
+        self._cursors = 0
 
         self.offer = _clause(OFFERS, "o")
         self.condition = _clause(CONDITIONS, "c")
@@ -233,6 +235,36 @@ class EcommerceIngest:
 
     # ---- plumbing ---------------------------------------------------------------------------
 
+    def _batches(self, statement: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
+        """Run a query on the source's own DBAPI cursor (server-side where the driver has one)
+        and yield its rows in batches of plain tuples: no per-row SQLAlchemy objects."""
+        dialect = self.source.dialect
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        params: Any
+        if compiled.positional:
+            params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+        else:
+            params = dict(compiled.params)
+        if dialect.name == "sqlite":
+            params = tuple(_sqlite_param(value) for value in params)
+        raw = self.source.connection.dbapi_connection
+        assert raw is not None
+        if dialect.name in ("mysql", "mariadb"):
+            import pymysql.cursors
+
+            cursor = raw.cursor(pymysql.cursors.SSCursor)
+        elif dialect.name == "postgresql":
+            self._cursors += 1
+            cursor = raw.cursor(name=f"lcm_extract_{self._cursors}")
+        else:
+            cursor = raw.cursor()
+        try:
+            cursor.execute(str(compiled), params)
+            while batch := cursor.fetchmany(self.batch_size):
+                yield batch
+        finally:
+            cursor.close()
+
     def _stream(
         self,
         spec: LandingTable,
@@ -241,12 +273,8 @@ class EcommerceIngest:
     ) -> int:
         """Run one extraction query and land its rows batch by batch; return rows read."""
         read = 0
-        result = self.source.execution_options(
-            stream_results=True, max_row_buffer=self.batch_size
-        ).execute(statement)
         with self.progress.step(f"extract {spec.source_table}") as tracker:
-            for partition in result.partitions(self.batch_size):
-                rows = [tuple(row) for row in partition]
+            for rows in self._batches(statement):
                 if track is not None:
                     for row in rows:
                         track(row)
@@ -271,11 +299,11 @@ class EcommerceIngest:
             for start in range(0, len(ordered), ID_CHUNK):
                 chunk = ordered[start : start + ID_CHUNK]
                 statement = select(*clause.c).where(clause.c[id_column].in_(chunk))
-                rows = [tuple(row) for row in self.source.execute(statement)]
-                if track is not None:
-                    for row in rows:
-                        track(row)
-                self.lander.land(spec, rows)
+                for rows in self._batches(statement):
+                    if track is not None:
+                        for row in rows:
+                            track(row)
+                    self.lander.land(spec, rows)
                 tracker.advance(len(chunk))
 
     @staticmethod
@@ -355,18 +383,10 @@ class EcommerceIngest:
     def _full_redemptions(self) -> None:
         d, r, ln, f, fl = self.discount, self.order, self.line, self.refund, self.refund_line
         orders = self.orders_in_scope()
-        self._stream(
-            DISCOUNTS,
-            select(*d.c).where(self.discount_in_scope(d)),
-            self._max_tracker(DISCOUNTS, "id", convert.to_int, "discount_id"),
-        )
+        self._stream(DISCOUNTS, select(*d.c).where(self.discount_in_scope(d)))
         self._stream(ORDERS, select(*r.c).where(r.c.id.in_(orders)))
         self._stream(LINES, select(*ln.c).where(ln.c.order_id.in_(orders)))
-        self._stream(
-            REFUNDS,
-            select(*f.c).where(f.c.order_id.in_(orders)),
-            self._max_tracker(REFUNDS, "modified", convert.to_datetime, "refund_modified"),
-        )
+        self._stream(REFUNDS, select(*f.c).where(f.c.order_id.in_(orders)))
         scope_f = _clause(REFUNDS, "scope_f")
         refund_ids = select(scope_f.c.id).where(scope_f.c.order_id.in_(orders))
         self._stream(REFUND_LINES, select(*fl.c).where(fl.c.refund_id.in_(refund_ids)))
@@ -378,16 +398,14 @@ class EcommerceIngest:
             ),
         )
         # The catalogue and the courses are small next to the orders: read them whole.
-        self._stream(
-            PRODUCTS,
-            select(*self.product.c),
-            self._max_tracker(PRODUCTS, "date_updated", convert.to_datetime, "product_updated"),
-        )
-        self._stream(
-            COURSES,
-            select(*self.course.c),
-            self._max_tracker(COURSES, "modified", convert.to_datetime, "course_modified"),
-        )
+        self._stream(PRODUCTS, select(*self.product.c))
+        self._stream(COURSES, select(*self.course.c))
+        # The marks of a full read are the maxima of what it landed (cheaper than tracking every
+        # row in Python; a row rejected at landing is simply read again next time).
+        landed = self.lander.connection.execute(
+            text(sqlfiles.load("landing/ecommerce_watermarks.sql"))
+        ).one()
+        self.marks = Watermarks(**landed._asdict())
 
     def _incremental_redemptions(self) -> None:
         d, f = self.discount, self.refund
@@ -415,19 +433,32 @@ class EcommerceIngest:
             self._column_tracker(LINES, "product_id", product_ids),
         )
         refund_ids: set[Any] = set()
-        refund_filter = [f.c.order_id.in_(self.orders_in_scope())]
-        if self.previous.refund_modified is not None:
-            refund_filter.append(
-                f.c.modified >= _source_datetime(self.previous.refund_modified - self.time_overlap)
-            )
-        self._stream(
-            REFUNDS,
-            select(*f.c).where(and_(*refund_filter)),
-            self._both(
-                self._column_tracker(REFUNDS, "id", refund_ids),
-                self._max_tracker(REFUNDS, "modified", convert.to_datetime, "refund_modified"),
-            ),
+        refund_tracker = self._both(
+            self._column_tracker(REFUNDS, "id", refund_ids),
+            self._max_tracker(REFUNDS, "modified", convert.to_datetime, "refund_modified"),
         )
+        if self.mode == "incremental" and self.previous.refund_modified is not None:
+            # Refunds modified since the mark, kept when their order is one of ours: checking the
+            # landed orders is far cheaper than asking the source for its whole discount scope.
+            since = _source_datetime(self.previous.refund_modified - self.time_overlap)
+            order_index = REFUNDS.columns.index("order_id")
+            with self.progress.step(f"extract {REFUNDS.source_table}") as tracker:
+                for rows in self._batches(select(*f.c).where(f.c.modified >= since)):
+                    candidates = {row[order_index] for row in rows}
+                    ours = (candidates & order_ids) | set(self.known_order_ids(candidates))
+                    kept = [row for row in rows if row[order_index] in ours]
+                    for row in kept:
+                        refund_tracker(row)
+                    self.lander.land(REFUNDS, kept)
+                    tracker.advance(len(kept))
+        else:
+            scoped: list[ColumnElement[bool]] = [f.c.order_id.in_(self.orders_in_scope())]
+            if self.previous.refund_modified is not None:
+                scoped.append(
+                    f.c.modified
+                    >= _source_datetime(self.previous.refund_modified - self.time_overlap)
+                )
+            self._stream(REFUNDS, select(*f.c).where(and_(*scoped)), refund_tracker)
         self._by_ids(
             REFUNDS,
             self.refund,
@@ -514,10 +545,16 @@ class EcommerceIngest:
         return totals
 
 
-def _source_datetime(value: dt.datetime) -> Any:
-    """A bound datetime every source compares correctly with its naive UTC columns."""
-    naive = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return bindparam(None, naive.isoformat(sep=" "), literal_execute=False)
+def _source_datetime(value: dt.datetime) -> dt.datetime:
+    """A datetime every source compares correctly with its naive UTC columns."""
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _sqlite_param(value: Any) -> Any:
+    """SQLite compares date-times as text: write them the way they are stored there."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 __all__ = [

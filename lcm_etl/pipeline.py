@@ -18,7 +18,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, Literal
@@ -30,7 +30,7 @@ from lcm_etl import sqlfiles
 from lcm_etl.db import ecommerce_source_url, make_engine, pipeline_lock, read_model_engine
 from lcm_etl.ecommerce_ingest import ControlTotal, EcommerceIngest, Watermarks
 from lcm_etl.land import Lander, record_rejections
-from lcm_etl.progress import NullProgress, ProgressReporter
+from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
 from lcm_etl.settings import Settings
 from lcm_etl.transform import publish_read_model
@@ -199,6 +199,14 @@ def _save_watermarks(conn: Connection, marks: Watermarks, run_id: int) -> None:
     )
 
 
+def _known_order_ids(conn: Connection, candidates: Iterable[Any]) -> list[int]:
+    """Which of these source order ids are landed already."""
+    ids = [i for i in candidates if isinstance(i, int)]
+    if not ids:
+        return []
+    return list(conn.execute(select(raw_order.c.id).where(raw_order.c.id.in_(ids))).scalars())
+
+
 def _pending_order_ids(conn: Connection) -> list[int]:
     """Landed orders not yet Complete: re-read every pass until they are (no modified column)."""
     return list(
@@ -323,6 +331,7 @@ def _ingest(
     progress: ProgressReporter,
 ) -> None:
     timings: dict[str, float] = {}
+    progress = TimedProgress(progress, timings)
     with engine.begin() as conn, _source_snapshot(settings) as source:
         data_as_of = conn.execute(select(func.now())).scalar_one()
         previous = _load_watermarks(conn)
@@ -337,6 +346,7 @@ def _ingest(
             id_overlap=settings.extract_id_overlap,
             time_overlap=dt.timedelta(seconds=settings.extract_time_overlap_seconds),
             pending_order_ids=lambda: _pending_order_ids(conn),
+            known_order_ids=lambda ids: _known_order_ids(conn, ids),
             progress=progress,
         )
         with _timed(timings, "extract_and_land"):
@@ -481,7 +491,12 @@ def _publish(
     settings: Settings, engine: Engine, run_id: int, plan: _PublishPlan, progress: ProgressReporter
 ) -> None:
     timings: dict[str, float] = {}
+    progress = TimedProgress(progress, timings)
     with engine.begin() as conn:
+        conn.execute(
+            text("SELECT set_config('work_mem', :value, true)"),
+            {"value": f"{settings.transform_work_mem_mb}MB"},
+        )
         data_as_of = plan.data_as_of or conn.execute(select(func.now())).scalar_one()
         with _timed(timings, "transform_and_publish"):
             outcome = publish_read_model(

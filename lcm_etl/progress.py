@@ -4,6 +4,7 @@ DAG tasks and tests, and a rich display with a closing table of counts for the C
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
@@ -54,6 +55,27 @@ class NullProgress:
 
     def note(self, message: str) -> None:
         return None
+
+
+class TimedProgress:
+    """Forwards to another reporter and records each step's wall time (for ``pipeline_run``)."""
+
+    def __init__(self, inner: ProgressReporter, timings: dict[str, float]) -> None:
+        self._inner = inner
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def step(self, description: str, total: int | None = None) -> Iterator[StepTracker]:
+        start = time.perf_counter()
+        try:
+            with self._inner.step(description, total) as tracker:
+                yield tracker
+        finally:
+            elapsed = time.perf_counter() - start
+            self.timings[description] = round(self.timings.get(description, 0.0) + elapsed, 3)
+
+    def note(self, message: str) -> None:
+        self._inner.note(message)
 
 
 class _RichTracker:

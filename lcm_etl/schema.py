@@ -38,15 +38,32 @@ NAMING_CONVENTION = {
 RAW = "lcm_raw"
 LCM = "lcm"
 
+#: The landing tables are a copy of the sources that a full pass rebuilds at any time, so they skip
+#: the write-ahead log (about a quarter faster to load). A server crash empties them together with
+#: their watermarks (also unlogged), and the next pass simply reads everything again. What is not a
+#: copy — rejected rows, the read model, the run log — is logged as usual.
+UNLOGGED = ["UNLOGGED"]
+
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 Money = Numeric(12, 2)
 TZ = DateTime(timezone=True)
 
 
+#: Landing rows take their run id from a transaction setting instead of carrying it in every
+#: COPYed row (``SET LOCAL lcm.landing_run_id``); unset, the insert fails loudly.
+LANDING_RUN_DEFAULT = "(current_setting('lcm.landing_run_id'::text))::bigint"
+
+
 def _landed() -> list[Column[object]]:
     return [
-        Column("landed_run_id", BigInteger, nullable=False, index=True),
+        Column(
+            "landed_run_id",
+            BigInteger,
+            nullable=False,
+            index=True,
+            server_default=text(LANDING_RUN_DEFAULT),
+        ),
         Column("landed_at", TZ, nullable=False, server_default=text("now()")),
     ]
 
@@ -89,8 +106,9 @@ raw_offer = Table(
     Column("usage_email_frequency", Text),
     Column("sales_force_id", Text),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
-    comment="One row per ecommerce ConditionalOffer with an enterprise condition (Site and Voucher).",
+    comment="One row per ecommerce Site offer with an enterprise condition (learner credit).",
 )
 
 raw_condition = Table(
@@ -102,6 +120,7 @@ raw_condition = Table(
     Column("enterprise_customer_name", Text),
     Column("enterprise_customer_catalog_uuid", Text),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per offer_condition referenced by a landed offer.",
 )
@@ -114,6 +133,7 @@ raw_benefit = Table(
     Column("value", Money),
     Column("proxy_class", Text),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per offer_benefit referenced by a landed offer.",
 )
@@ -131,6 +151,7 @@ raw_order = Table(
     Column("user_id", Integer, index=True),
     Column("partner_id", Integer),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per order_order that carries a learner-credit (or unknown-offer) discount.",
 )
@@ -150,6 +171,7 @@ raw_line = Table(
     Column("unit_price_excl_tax", Money),
     Column("status", Text),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per order_line of a landed order.",
 )
@@ -167,8 +189,9 @@ raw_discount = Table(
     Column("frequency", BigInteger),
     Column("amount", Money),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
-    comment="One row per order_orderdiscount for a learner-credit offer or an offer the source lacks.",
+    comment="One row per order_orderdiscount of a learner-credit offer or of an unknown offer.",
 )
 
 raw_refund = Table(
@@ -182,6 +205,7 @@ raw_refund = Table(
     Column("created", TZ),
     Column("modified", TZ),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per refund_refund of a landed order.",
 )
@@ -198,6 +222,7 @@ raw_refund_line = Table(
     Column("created", TZ),
     Column("modified", TZ),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per refund_refundline of a landed refund.",
 )
@@ -210,6 +235,7 @@ raw_user = Table(
     Column("email", Text),
     Column("lms_user_id", BigInteger, index=True),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per ecommerce_user who placed a landed order (identity columns only).",
 )
@@ -224,6 +250,7 @@ raw_product = Table(
     Column("course_id", Text, index=True),
     Column("date_updated", TZ),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per catalogue_product (course seats and their parents).",
 )
@@ -236,6 +263,7 @@ raw_course = Table(
     Column("partner_id", Integer),
     Column("modified", TZ),
     *_landed(),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per courses_course (a course run; id is the course run key).",
 )
@@ -250,6 +278,7 @@ watermark = Table(
     Column("time_value", TZ),
     Column("run_id", BigInteger, nullable=False),
     Column("updated_at", TZ, nullable=False, server_default=text("now()")),
+    prefixes=UNLOGGED,
     schema=RAW,
     comment="One row per source table: the high-water mark the last committed ingest reached.",
 )

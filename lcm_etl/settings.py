@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     """Incremental passes re-read rows modified this long before a time watermark."""
     lock_timeout_seconds: float = Field(default=600.0, ge=0)
     """How long a pass waits for the pass already running before it gives up."""
+    transform_work_mem_mb: int = Field(default=256, ge=4, le=65_536)
+    """PostgreSQL work_mem for the publish transaction: its sorts and hashes run over every
+    redemption on a full pass, and spilling them to disk is the difference between seconds and
+    tens of seconds."""
 
     # --- rules --------------------------------------------------------------------------------
     low_balance_fraction: Decimal = Field(default=Decimal("0.75"), gt=0, lt=1)

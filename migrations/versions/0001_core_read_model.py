@@ -205,11 +205,17 @@ def upgrade() -> None:
         sa.Column("type", sa.Text(), nullable=True),
         sa.Column("value", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("proxy_class", sa.Text(), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_benefit")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per offer_benefit referenced by a landed offer.",
     )
@@ -227,11 +233,17 @@ def upgrade() -> None:
         sa.Column("enterprise_customer_uuid", sa.Text(), nullable=True),
         sa.Column("enterprise_customer_name", sa.Text(), nullable=True),
         sa.Column("enterprise_customer_catalog_uuid", sa.Text(), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_condition")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per offer_condition referenced by a landed offer.",
     )
@@ -274,11 +286,17 @@ def upgrade() -> None:
         sa.Column("emails_for_usage_alert", sa.Text(), nullable=True),
         sa.Column("usage_email_frequency", sa.Text(), nullable=True),
         sa.Column("sales_force_id", sa.Text(), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_conditionaloffer")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per ecommerce ConditionalOffer with an enterprise condition (Site and Voucher).",
     )
@@ -295,11 +313,17 @@ def upgrade() -> None:
         sa.Column("name", sa.Text(), nullable=True),
         sa.Column("partner_id", sa.Integer(), nullable=True),
         sa.Column("modified", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_course")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per courses_course (a course run; id is the course run key).",
     )
@@ -327,11 +351,17 @@ def upgrade() -> None:
         ),
         sa.Column("unit_price_excl_tax", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("status", sa.Text(), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_line")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per order_line of a landed order.",
     )
@@ -367,11 +397,17 @@ def upgrade() -> None:
         sa.Column("date_placed", sa.DateTime(timezone=True), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("partner_id", sa.Integer(), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_order")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per order_order that carries a learner-credit (or unknown-offer) discount.",
     )
@@ -400,11 +436,17 @@ def upgrade() -> None:
         sa.Column("category", sa.Text(), nullable=True),
         sa.Column("frequency", sa.BigInteger(), nullable=True),
         sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_orderdiscount")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per order_orderdiscount for a learner-credit offer or an offer the source lacks.",
     )
@@ -437,11 +479,17 @@ def upgrade() -> None:
         sa.Column("parent_id", sa.Integer(), nullable=True),
         sa.Column("course_id", sa.Text(), nullable=True),
         sa.Column("date_updated", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_product")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per catalogue_product (course seats and their parents).",
     )
@@ -468,11 +516,17 @@ def upgrade() -> None:
         sa.Column("total_credit_excl_tax", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("created", sa.DateTime(timezone=True), nullable=True),
         sa.Column("modified", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_refund")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per refund_refund of a landed order.",
     )
@@ -500,11 +554,17 @@ def upgrade() -> None:
         sa.Column("status", sa.Text(), nullable=True),
         sa.Column("created", sa.DateTime(timezone=True), nullable=True),
         sa.Column("modified", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_refundline")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per refund_refundline of a landed refund.",
     )
@@ -535,11 +595,17 @@ def upgrade() -> None:
         sa.Column("username", sa.Text(), nullable=True),
         sa.Column("email", sa.Text(), nullable=True),
         sa.Column("lms_user_id", sa.BigInteger(), nullable=True),
-        sa.Column("landed_run_id", sa.BigInteger(), nullable=False),
+        sa.Column(
+            "landed_run_id",
+            sa.BigInteger(),
+            server_default=sa.text("(current_setting('lcm.landing_run_id'::text))::bigint"),
+            nullable=False,
+        ),
         sa.Column(
             "landed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_user")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per ecommerce_user who placed a landed order (identity columns only).",
     )
@@ -617,6 +683,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("source", "source_table", name=op.f("pk_watermark")),
+        prefixes=["UNLOGGED"],
         schema="lcm_raw",
         comment="One row per source table: the high-water mark the last committed ingest reached.",
     )

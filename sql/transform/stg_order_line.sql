@@ -26,7 +26,7 @@ refunded AS (
         max(f.modified) AS refunded_at
     FROM lcm_raw.ecommerce_refundline AS rl
     JOIN lcm_raw.ecommerce_refund AS f ON f.id = rl.refund_id
-    JOIN line ON line.order_line_id = rl.order_line_id
+    JOIN scope_order AS s ON s.order_id = f.order_id
     WHERE f.status = 'Complete' AND rl.status IS DISTINCT FROM 'Denied'
     GROUP BY rl.order_line_id
 )

@@ -76,7 +76,12 @@ def demo_source(
     settings = _settings()
     target = url or f"sqlite:///{settings.demo_source_path.resolve()}"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    summary = demo.generate(target, seed=seed, scale=scale.value, replace=force, console=console)
+    try:
+        summary = demo.generate(
+            target, seed=seed, scale=scale.value, replace=force, console=console
+        )
+    except demo.DemoSourceError as exc:
+        _fail(str(exc))
     console.print(summary.describe())
 
 

@@ -171,13 +171,19 @@ class LandingTable:
 
 
 def _jsonable(value: Any) -> Any:
+    """A JSON value PostgreSQL's jsonb accepts, keeping what the source held recognizable: no
+    NaN/Infinity numbers and no NUL characters (jsonb refuses both), bytes as text."""
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, float | int | str | bool) or value is None:
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        return value.replace("\x00", "\\0")
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, int | bool) or value is None:
         return value
     return repr(value)
 

@@ -1,0 +1,173 @@
+"""The compute-on-read baseline: the learner-credit page answer computed from the landing rows on
+every request, as the original analytics approach did, served the way the real API serves it.
+
+``python -m lcm_etl.bench.baseline --port N`` runs it: FastAPI under uvicorn like ``lcm-etl
+serve`` (one process, sync endpoint in the thread pool, the same engine pool size and access
+log), answering ``GET /api/v1/enterprises/{uuid}/learner-credit`` from ``lcm_raw`` with
+``sql/bench/page_from_landing.sql`` in one read-only snapshot, rendered exactly like
+``queries.learner_credit_page``. Eligibility facts are the one thing read from the read model
+(``lcm.enterprise_eligibility``, a single-row lookup): the baseline is about the spend
+aggregation. A benchmark fixture, never part of the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, Engine, func, select, text
+
+from lcm_etl import queries, sqlfiles
+from lcm_etl.db import read_model_engine
+from lcm_etl.eligibility import OfferWindow, evaluate, is_current
+from lcm_etl.schema import pipeline_run
+from lcm_etl.settings import Settings, load_settings
+
+PAGE_PATH = "/api/v1/enterprises/{enterprise_uuid}/learner-credit"
+FLOOR_PATH = "/ping"
+
+
+def _last_ingest_as_of(conn: Connection) -> dt.datetime | None:
+    value: dt.datetime | None = conn.execute(
+        select(func.max(pipeline_run.c.data_as_of)).where(
+            pipeline_run.c.stage == "ingest", pipeline_run.c.status == "succeeded"
+        )
+    ).scalar_one()
+    return value
+
+
+def page_from_landing(
+    conn: Connection,
+    enterprise_uuid: uuid.UUID,
+    *,
+    settings: Settings,
+    now: dt.datetime | None = None,
+) -> dict[str, Any] | None:
+    """The page answer of one enterprise computed from ``lcm_raw``; None when it has no offer."""
+    now = now or dt.datetime.now(dt.UTC)
+    thresholds = queries.Thresholds.from_settings(settings)
+    rows = conn.execute(
+        text(sqlfiles.load("bench/page_from_landing.sql")),
+        {"enterprise_hex": enterprise_uuid.hex},
+    ).all()
+    if not rows:
+        return None
+    facts = queries.load_eligibility_facts(conn, enterprise_uuid)
+    data_as_of = _last_ingest_as_of(conn)
+
+    def display_order(row: Any) -> tuple[bool, bool, float, int]:
+        start: dt.datetime | None = row.start_datetime
+        return (
+            not is_current(row.start_datetime, row.end_datetime, now),
+            start is None,
+            -start.timestamp() if start is not None else 0.0,
+            row.offer_id,
+        )
+
+    rows = sorted(rows, key=display_order)
+    verdict = evaluate(
+        (
+            OfferWindow(str(r.offer_id), r.start_datetime, r.end_datetime, r.is_fcfs_org_wide)
+            for r in rows
+        ),
+        facts,
+        now,
+    )
+    offers = []
+    for row in rows:
+        summary = queries.page_summary(
+            max_discount=row.max_discount,
+            amount_of_offer_spent=row.amount_of_offer_spent,
+            remaining_balance=row.remaining_balance,
+            percent_of_offer_spent=row.percent_of_offer_spent,
+            thresholds=thresholds,
+        )
+        offers.append(
+            {
+                "offer_id": str(row.offer_id),
+                "display_name": row.display_name,
+                "status": row.status,
+                "start_datetime": queries.iso_datetime(row.start_datetime),
+                "end_datetime": queries.iso_datetime(row.end_datetime),
+                "is_current": is_current(row.start_datetime, row.end_datetime, now),
+                "usage_type": row.usage_type,
+                "discount_value": queries.number(row.discount_value),
+                "is_fcfs_org_wide": row.is_fcfs_org_wide,
+                "summary": {
+                    "total_funds": queries.money(summary.total_funds),
+                    "redeemed_funds": queries.money(summary.redeemed_funds),
+                    "remaining_funds": queries.money(summary.remaining_funds),
+                    "percent_utilized": queries.number(summary.percent_utilized),
+                    "balance_state": summary.balance_state,
+                    "enrollment_count": row.enrollment_count,
+                    "learner_count": row.learner_count,
+                    "amount_refunded": queries.money(row.amount_refunded),
+                },
+                "alerts": queries.alerts_for(summary.balance_state),
+            }
+        )
+    return {
+        "enterprise_customer_uuid": queries.uuid_string(enterprise_uuid),
+        "enterprise_name": next((r.enterprise_name for r in rows if r.enterprise_name), None),
+        "eligible": verdict.eligible,
+        "reasons": verdict.reasons,
+        "lcm_offer_id": verdict.lcm_offer_id,
+        "offers": offers,
+        "data_as_of": queries.iso_datetime(data_as_of),
+    }
+
+
+@contextlib.contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """One read-only repeatable-read transaction per request, like the API's."""
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        with conn.begin():
+            yield conn
+
+
+def create_baseline_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    if engine is None:
+        engine = read_model_engine(settings, pool_size=10, max_overflow=20)  # as create_app
+    bound = engine
+    app = FastAPI(title="lcm-etl bench: compute-on-read baseline", docs_url=None)
+
+    @app.get(PAGE_PATH)
+    def learner_credit(enterprise_uuid: uuid.UUID) -> JSONResponse:
+        with _snapshot(bound) as conn:
+            answer = page_from_landing(conn, enterprise_uuid, settings=settings)
+        if answer is None:
+            return JSONResponse({"detail": f"Enterprise {enterprise_uuid} has no offer."}, 404)
+        return JSONResponse(answer)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get(FLOOR_PATH)
+    def ping() -> JSONResponse:
+        """No database work at all: what the HTTP stack and the client cost by themselves."""
+        return JSONResponse({"pong": True})
+
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    import uvicorn
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    args = parser.parse_args(argv)
+    app = create_baseline_app(load_settings())
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+
+
+if __name__ == "__main__":
+    main()

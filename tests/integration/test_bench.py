@@ -1,0 +1,159 @@
+"""``lcm-etl bench --scale S`` end to end: every figure is produced and every ratio computed.
+
+A smoke test of the harness, run as an operator runs it (the CLI in a subprocess, the real
+PostgreSQL server, servers on loopback). It never bounds a time: figures must exist, be positive
+and be consistent with each other, whatever this machine's speed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import URL
+
+CLI = (sys.executable, "-c", "from lcm_etl.cli import app; app()")
+
+
+def _run_bench(server: URL, data_dir: Path, report: Path, *extra: str) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "LCM_DATABASE_URL": server.render_as_string(hide_password=False),
+        "LCM_DATA_DIR": str(data_dir),
+    }
+    completed = subprocess.run(
+        [*CLI, "bench", "--scale", "S", "--json", str(report), *extra],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,  # a hang guard, not a performance bound
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    # The tables went to the terminal too.
+    assert "goals" in completed.stderr
+    result: dict[str, Any] = json.loads(report.read_text())
+    return result
+
+
+def _assert_load(measured: dict[str, Any], clients: int) -> None:
+    assert measured["concurrency"] == clients
+    assert measured["requests"] >= 2 * clients
+    assert measured["seconds"] > 0
+    assert measured["requests_per_second"] > 0
+    assert 0 < measured["p50_ms"] <= measured["p95_ms"] <= measured["p99_ms"] <= measured["max_ms"]
+
+
+def _assert_pass(measured: dict[str, Any], mode: str) -> None:
+    assert measured["mode"] == mode
+    assert measured["seconds"] > 0
+    assert 0 < measured["ingest_seconds"] < measured["seconds"]
+    assert 0 < measured["publish_seconds"] < measured["seconds"]
+    assert measured["timings"]
+    assert all(value >= 0 for value in measured["timings"].values())
+    assert any(key.startswith("ingest: ") for key in measured["timings"])
+    assert any(key.startswith("publish: ") for key in measured["timings"])
+    assert measured["peak_rss_mb"] >= measured["rss_before_mb"] > 0
+
+
+def _assert_limit(limit: dict[str, Any]) -> None:
+    assert limit["rows"] > 0
+    assert limit["seconds"] > 0
+    assert limit["source_read_seconds"] > 0
+    assert limit["copy_seconds"] > 0
+    assert limit["source_read_seconds"] + limit["copy_seconds"] <= limit["seconds"] * 1.01
+    assert limit["rows_per_second"] > 0
+    assert limit["copy_rows_per_second"] >= limit["rows_per_second"]
+
+
+def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) -> None:
+    report = _run_bench(pg_admin_url, tmp_path / "data", tmp_path / "bench.json")
+
+    assert report["scale"] == "S"
+    machine = report["machine"]
+    for key in ("cpus", "memory_gb", "postgresql", "python", "date"):
+        assert machine[key]
+    assert len(machine["load_average_at_start"]) == len(machine["load_average_at_end"]) == 3
+    # The source was generated into the cache and will be reused.
+    assert report["source"]["generated_seconds"] > 0
+    assert Path(report["source"]["cache"]).is_file()
+
+    limit = report["limit"]
+    _assert_limit(limit)
+    full = report["full_pass"]
+    _assert_pass(full, "full")
+    # The limit copies the redemption rows the pass publishes, plus the rows it rejects.
+    published = full["counts"]["publish.redemptions_written"]
+    assert 0 <= limit["rows"] - published <= full["counts"]["publish.rejected"]
+    assert full["over_limit"] == pytest.approx(full["seconds"] / limit["seconds"], rel=0.01)
+    assert full["over_copy"] == pytest.approx(full["seconds"] / limit["copy_seconds"], rel=0.01)
+
+    incremental = report["incremental_pass"]
+    _assert_pass(incremental, "incremental")
+    assert incremental["changed"] > 0
+    assert incremental["over_full"] == pytest.approx(
+        incremental["seconds"] / full["seconds"], rel=0.01
+    )
+    assert report["vacuum_analyze_seconds"] > 0
+
+    api = report["api"]
+    # The compute-on-read baseline answers exactly what the read model serves.
+    assert api["answers_match"], api["answer_differences"]
+    typical, largest = api["enterprises"]["typical"], api["enterprises"]["largest"]
+    assert largest["uuid"] == "a11ce000-0000-4000-8000-00000000000b"
+    assert 0 < typical["redemptions"] <= largest["redemptions"]
+    for clients in (1, 16):
+        key = f"c{clients}"
+        _assert_load(api["http_floor"][key], clients)
+        _assert_load(api["enrollments"][key], clients)
+        for name in ("typical", "largest"):
+            _assert_load(api["page"][name][key], clients)
+            _assert_load(api["compute_on_read"][name][key], clients)
+            ratios = api["ratios"][name][key]
+            assert ratios["p50"] == pytest.approx(
+                api["compute_on_read"][name][key]["p50_ms"] / api["page"][name][key]["p50_ms"],
+                rel=0.02,
+            )
+            assert ratios["p99"] > 0
+            assert ratios["requests_per_second"] > 0
+    assert api["enrollments"]["uuid"] == largest["uuid"]
+    assert api["enrollments"]["search"]
+    assert api["enrollments"]["matches"] >= 1
+
+    goals = report["goals"]
+    assert len(goals) == 11
+    for goal in goals:
+        assert goal["value"] > 0
+        assert isinstance(goal["met"], bool)
+    # At S no enterprise has 100,000 redemptions: the enrollments goal is reported, not judged.
+    assert [g["applies"] for g in goals if g["goal"].startswith("enrollments")] == [False, False]
+    assert "mariadb" not in report
+
+
+@pytest.mark.mysql
+def test_bench_with_a_mariadb_source_measures_its_full_pass(
+    pg_admin_url: URL, mysql_url: URL, tmp_path: Path
+) -> None:
+    mysql = mysql_url.render_as_string(hide_password=False)
+    report = _run_bench(
+        pg_admin_url, tmp_path / "data", tmp_path / "bench.json", "--mysql-url", mysql
+    )
+
+    maria = report["mariadb"]
+    assert maria["database"] == mysql_url.database
+    assert maria["loaded_seconds"] > 0  # loaded into the fresh database by this run
+    _assert_limit(maria["limit"])
+    # The same source in MariaDB yields the same redemption rows as the SQLite one.
+    assert maria["limit"]["rows"] == report["limit"]["rows"]
+    _assert_pass(maria["full_pass"], "full")
+    assert (
+        maria["full_pass"]["counts"]["publish.redemptions_written"]
+        == report["full_pass"]["counts"]["publish.redemptions_written"]
+    )
+    assert maria["full_pass_over_limit"] > 0
+    assert maria["full_pass_over_copy"] > 0

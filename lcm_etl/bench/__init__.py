@@ -38,6 +38,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 
 from lcm_etl import demo
+from lcm_etl.bench import explain
 from lcm_etl.bench.baseline import FLOOR_PATH
 from lcm_etl.bench.limit import measure_copy_limit
 from lcm_etl.bench.load import (
@@ -67,6 +68,7 @@ __all__ = ["GOALS", "BenchError", "main", "run"]
 CHANGED_FRACTION = 0.005
 CONCURRENCY = (1, 16)
 LARGE_ENTERPRISE_REDEMPTIONS = 100_000  # the size the enrollments goal is stated for
+ENROLLMENTS_PAGE_SIZE = 20  # the LCM page's table
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,7 +236,8 @@ def _page_path(enterprise: uuid.UUID) -> str:
 def _enrollments_path(enterprise: uuid.UUID, search: str) -> str:
     return (
         f"/enterprise/api/v1/enterprise/{enterprise}/enrollments/"
-        f"?page=1&page_size=20&ordering=-enrollment_date&search={quote(search)}"
+        f"?page=1&page_size={ENROLLMENTS_PAGE_SIZE}&ordering=-enrollment_date"
+        f"&search={quote(search)}"
     )
 
 
@@ -273,6 +276,16 @@ def _measure_api(
     term = _search_term(engine, largest.uuid)
     env = _server_env(settings)
     log_dir.mkdir(parents=True, exist_ok=True)
+    console.print("EXPLAIN ANALYZE of the measured answers …")
+    plans = {
+        "page_typical": explain.explain_page(engine, settings, typical.uuid),
+        "page_largest": explain.explain_page(engine, settings, largest.uuid),
+        "enrollments_largest": explain.explain_enrollments(
+            engine, largest.uuid, term, ENROLLMENTS_PAGE_SIZE
+        ),
+        "compute_on_read_typical": explain.explain_compute_on_read(engine, typical.uuid),
+        "compute_on_read_largest": explain.explain_compute_on_read(engine, largest.uuid),
+    }
     enterprises = {"typical": typical, "largest": largest}
     result: dict[str, Any] = {
         "enterprises": {
@@ -282,6 +295,7 @@ def _measure_api(
         "page": {},
         "compute_on_read": {},
         "ratios": {},
+        "explain": plans,
     }
     with (
         running_server(PAGE_SERVER, env, log_dir / "page-server.log") as page_url,

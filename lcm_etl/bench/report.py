@@ -124,6 +124,25 @@ def _api_table(report: dict[str, Any]) -> Table:
     return table
 
 
+def _explain_table(report: dict[str, Any]) -> Table:
+    table = Table(
+        title="server side: EXPLAIN ANALYZE of each answer's statements (ms)",
+        title_justify="left",
+    )
+    for column in ("answer", "statements", "execution", "planning", "slowest statement"):
+        table.add_column(column, justify="left" if column == "answer" else "right")
+    for answer, plans in report["api"]["explain"].items():
+        executions = [p["execution_ms"] or 0.0 for p in plans]
+        table.add_row(
+            answer.replace("_", " "),
+            str(len(plans)),
+            f"{sum(executions):,.2f}",
+            f"{sum(p['planning_ms'] or 0.0 for p in plans):,.2f}",
+            f"{max(executions, default=0.0):,.2f}",
+        )
+    return table
+
+
 def _goals_table(report: dict[str, Any]) -> Table:
     table = Table(title="goals (DESIGN.md, Performance)", title_justify="left")
     table.add_column("goal")
@@ -150,6 +169,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     )
     console.print(_pipeline_table(report))
     console.print(_api_table(report))
+    console.print(_explain_table(report))
     if not report["api"]["answers_match"]:
         console.print("[bold yellow]the compute-on-read answers differ from the page's[/]")
     console.print(_goals_table(report))

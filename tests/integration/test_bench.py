@@ -125,6 +125,24 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     assert api["enrollments"]["search"]
     assert api["enrollments"]["matches"] >= 1
 
+    # Every answer's statements come with their plans, run as the API runs them.
+    explained = api["explain"]
+    assert set(explained) == {
+        "page_typical",
+        "page_largest",
+        "enrollments_largest",
+        "compute_on_read_typical",
+        "compute_on_read_largest",
+    }
+    for plans in explained.values():
+        assert plans
+        for plan in plans:
+            assert plan["statement"].startswith(("SELECT", "WITH"))
+            assert plan["execution_ms"] >= 0
+            assert any("actual time" in line for line in plan["plan"])
+    assert any("offer_redemption" in p["statement"] for p in explained["enrollments_largest"])
+    assert "lcm_raw" in explained["compute_on_read_largest"][0]["statement"]
+
     goals = report["goals"]
     assert len(goals) == 11
     for goal in goals:

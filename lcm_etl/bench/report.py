@@ -7,6 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+TOP_STEPS = 8  # the costliest steps of a pass shown in the table
+
 
 def _s(value: float) -> str:
     return f"{value:,.2f} s"
@@ -29,8 +31,10 @@ def _pass_rows(table: Table, label: str, measured: dict[str, Any], ratio: str) -
     steps = sorted((k for k in timings if k not in sections), key=lambda k: -timings[k])
     for key in sections:
         table.add_row(f"  {key}", f"{timings[key]:,.2f} s", "")
-    for key in steps:
+    for key in steps[:TOP_STEPS]:
         table.add_row(f"    [dim]{key}[/]", f"[dim]{timings[key]:,.2f} s[/]", "")
+    if len(steps) > TOP_STEPS:
+        table.add_row(f"    [dim]… {len(steps) - TOP_STEPS} more steps in the JSON[/]", "", "")
     table.add_row(
         "  peak RSS (child process)",
         f"{measured['peak_rss_mb']:,.0f} MB",

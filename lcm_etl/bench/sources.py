@@ -176,7 +176,11 @@ def mariadb_source(
     if not _SAFE_NAME.fullmatch(name):
         raise BenchError(f"--mysql-url: database name {name!r} must be letters, digits and _")
     url = url.set(database=name)
-    server = make_engine(url.set(database=None), isolation_level="AUTOCOMMIT")
+    # (URL.set(database=None) would keep the database: None means "unchanged" there.)
+    server_url = URL.create(
+        url.drivername, url.username, url.password, url.host, url.port, query=url.query
+    )
+    server = make_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as conn:
             # The name was checked against _SAFE_NAME above.

@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from lcm_etl import sqlfiles
 from lcm_etl.db import ecommerce_source_url, make_engine, pipeline_lock, read_model_engine
-from lcm_etl.ecommerce_ingest import ControlTotal, EcommerceIngest, Watermarks
+from lcm_etl.ecommerce_ingest import ALL_TABLES, ControlTotal, EcommerceIngest, Watermarks
 from lcm_etl.land import Lander, record_rejections
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
@@ -363,6 +363,12 @@ def _ingest(
                 )
                 .values(resolved_at=func.now())
             )
+        if mode == "full":
+            # Fresh statistics for the tables just rebuilt, or the next publish plans its joins
+            # from row counts of the previous load.
+            with _timed(timings, "analyze"):
+                for spec in ALL_TABLES:
+                    conn.execute(text(f"ANALYZE {spec.raw.fullname}"))
         if outcome.control_totals is not None:
             with _timed(timings, "control_totals"):
                 _check_control_totals(conn, outcome.control_totals)
@@ -497,6 +503,9 @@ def _publish(
             text("SELECT set_config('work_mem', :value, true)"),
             {"value": f"{settings.transform_work_mem_mb}MB"},
         )
+        # JIT compiles each big-looking query for about a second; an incremental publish is
+        # dozens of queries that touch few rows, and even a full one gains little from it.
+        conn.execute(text("SET LOCAL jit = off"))
         data_as_of = plan.data_as_of or conn.execute(select(func.now())).scalar_one()
         with _timed(timings, "transform_and_publish"):
             outcome = publish_read_model(

@@ -388,6 +388,12 @@ offer_redemption = Table(
     Column("refunded_at", TZ),
     Index(None, "offer_id", "enrollment_date"),
     Index(None, "enterprise_customer_uuid", "offer_id"),
+    # Whether a learner still has a live redemption of an offer (incremental learner counts).
+    Index(
+        "ix_offer_redemption_offer_learner",
+        "offer_id",
+        text("coalesce(lms_user_id, - ecommerce_user_id)"),
+    ),
     schema=LCM,
     comment=(
         "One row per enrollment paid by an offer: an order line of a Complete order times a "

@@ -65,6 +65,13 @@ def upgrade() -> None:
         schema="lcm",
     )
     op.create_index(
+        "ix_offer_redemption_offer_learner",
+        "offer_redemption",
+        ["offer_id", sa.text("coalesce(lms_user_id, - ecommerce_user_id)")],
+        unique=False,
+        schema="lcm",
+    )
+    op.create_index(
         op.f("ix_offer_redemption_order_id"),
         "offer_redemption",
         ["order_id"],
@@ -800,6 +807,9 @@ def downgrade() -> None:
     )
     op.drop_table("offer_summary", schema="lcm")
     op.drop_index(op.f("ix_offer_redemption_order_id"), table_name="offer_redemption", schema="lcm")
+    op.drop_index(
+        "ix_offer_redemption_offer_learner", table_name="offer_redemption", schema="lcm"
+    )
     op.drop_index(
         op.f("ix_offer_redemption_offer_id_enrollment_date"),
         table_name="offer_redemption",

@@ -2,25 +2,134 @@
 -- attributes, what it spent (gross, refunded, net, from lcm.offer_redemption), its balance raw and
 -- as the admin portal shows it (clamped), its balance state, and the drift from ecommerce's own
 -- total_discount counter.
+--   :full                  — aggregate every redemption of the offers in scope (a full publish);
+--                            otherwise the offer's previous totals are moved by the difference
+--                            between its old (old_redemption) and new (new_offer_redemption)
+--                            redemptions, so the cost follows the change, not the offer's history
 --   :low_balance_fraction  — low when net / max_discount is ABOVE this (exactly 0.75 is not low)
 --   :no_balance_amount     — depleted when max_discount − net is AT OR BELOW this ($100 is depleted)
 --   :data_as_of            — when the landed source data was read
-WITH spend AS (
+-- A learner is an LMS user id, or for the few orders without one, the (negated) ecommerce user id.
+WITH aggregated AS (
     SELECT
         r.offer_id,
         sum(r.amount) AS amount_spent,
         sum(r.amount_refunded) AS amount_refunded,
         count(*) FILTER (WHERE NOT r.is_refunded) AS enrollment_count,
-        count(DISTINCT coalesce(r.lms_user_id::text, 'e' || r.ecommerce_user_id::text))
+        count(DISTINCT coalesce(r.lms_user_id, -r.ecommerce_user_id))
             FILTER (WHERE NOT r.is_refunded) AS learner_count,
         coalesce(sum(r.course_list_price) FILTER (WHERE NOT r.is_refunded), 0) AS sum_course_price,
         coalesce(sum(r.amount_learner_paid) FILTER (WHERE NOT r.is_refunded), 0)
-            AS sum_amount_learner_paid,
-        min(r.redeemed_at) AS first_spend_at,
-        max(r.redeemed_at) AS last_spend_at
+            AS sum_amount_learner_paid
     FROM lcm.offer_redemption AS r
     JOIN scope_offer AS s ON s.offer_id = r.offer_id
+    WHERE CAST(:full AS boolean)
     GROUP BY r.offer_id
+),
+
+changed_rows AS (
+    SELECT 1 AS sign, n.* FROM new_offer_redemption AS n WHERE NOT CAST(:full AS boolean)
+    UNION ALL
+    SELECT -1, o.* FROM old_redemption AS o WHERE NOT CAST(:full AS boolean)
+),
+
+moved AS (
+    SELECT
+        offer_id,
+        sum(sign * amount) AS amount_spent,
+        sum(sign * amount_refunded) AS amount_refunded,
+        coalesce(sum(sign) FILTER (WHERE NOT is_refunded), 0) AS enrollment_count,
+        coalesce(sum(sign * course_list_price) FILTER (WHERE NOT is_refunded), 0)
+            AS sum_course_price,
+        coalesce(sum(sign * amount_learner_paid) FILTER (WHERE NOT is_refunded), 0)
+            AS sum_amount_learner_paid
+    FROM changed_rows
+    GROUP BY offer_id
+),
+
+touched_learner AS (
+    -- Each learner the change touched, and whether they had a live (not refunded) redemption of
+    -- the offer among the changed rows before and after.
+    SELECT
+        offer_id,
+        coalesce(lms_user_id, -ecommerce_user_id) AS learner,
+        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = 1), false) AS live_after,
+        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = -1), false) AS live_before
+    FROM changed_rows
+    WHERE coalesce(lms_user_id, -ecommerce_user_id) IS NOT NULL
+    GROUP BY offer_id, coalesce(lms_user_id, -ecommerce_user_id)
+),
+
+learner_moved AS (
+    -- A learner counts while they have a live redemption of the offer: in after, minus in
+    -- before; their rows outside the change ("kept", found through the (offer, learner) index)
+    -- count for both.
+    SELECT
+        t.offer_id,
+        sum((kept.live OR t.live_after)::int - (kept.live OR t.live_before)::int) AS learner_count
+    FROM touched_learner AS t
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (
+            SELECT 1
+            FROM lcm.offer_redemption AS r
+            WHERE r.offer_id = t.offer_id
+                AND coalesce(r.lms_user_id, -r.ecommerce_user_id) = t.learner
+                AND NOT r.is_refunded
+                AND NOT EXISTS (SELECT 1 FROM scope_order AS so WHERE so.order_id = r.order_id)
+        ) AS live
+    ) AS kept
+    GROUP BY t.offer_id
+),
+
+delta AS (
+    SELECT
+        s.offer_id,
+        coalesce(p.amount_spent, 0) + coalesce(m.amount_spent, 0) AS amount_spent,
+        coalesce(p.amount_refunded, 0) + coalesce(m.amount_refunded, 0) AS amount_refunded,
+        coalesce(p.enrollment_count, 0) + coalesce(m.enrollment_count, 0) AS enrollment_count,
+        coalesce(p.learner_count, 0) + coalesce(lm.learner_count, 0) AS learner_count,
+        coalesce(p.sum_course_price, 0) + coalesce(m.sum_course_price, 0) AS sum_course_price,
+        coalesce(p.sum_amount_learner_paid, 0) + coalesce(m.sum_amount_learner_paid, 0)
+            AS sum_amount_learner_paid
+    FROM scope_offer AS s
+    LEFT JOIN lcm.offer_summary AS p ON p.offer_id = s.offer_id
+    LEFT JOIN moved AS m ON m.offer_id = s.offer_id
+    LEFT JOIN learner_moved AS lm ON lm.offer_id = s.offer_id
+    WHERE NOT CAST(:full AS boolean)
+),
+
+spend AS (
+    SELECT * FROM aggregated
+    UNION ALL
+    SELECT * FROM delta
+),
+
+spend_times AS (
+    -- First and last spend through the (offer_id, enrollment_date) index: the earliest (latest)
+    -- redemption lies on the offer's earliest (latest) enrollment day.
+    SELECT
+        s.offer_id,
+        (
+            SELECT min(r.redeemed_at)
+            FROM lcm.offer_redemption AS r
+            WHERE r.offer_id = s.offer_id
+                AND r.enrollment_date = (
+                    SELECT min(x.enrollment_date)
+                    FROM lcm.offer_redemption AS x
+                    WHERE x.offer_id = s.offer_id
+                )
+        ) AS first_spend_at,
+        (
+            SELECT max(r.redeemed_at)
+            FROM lcm.offer_redemption AS r
+            WHERE r.offer_id = s.offer_id
+                AND r.enrollment_date = (
+                    SELECT max(x.enrollment_date)
+                    FROM lcm.offer_redemption AS x
+                    WHERE x.offer_id = s.offer_id
+                )
+        ) AS last_spend_at
+    FROM scope_offer AS s
 ),
 
 totals AS (
@@ -33,11 +142,12 @@ totals AS (
         coalesce(spend.learner_count, 0) AS learner_count,
         coalesce(spend.sum_course_price, 0) AS sum_course_price,
         coalesce(spend.sum_amount_learner_paid, 0) AS sum_amount_learner_paid,
-        spend.first_spend_at,
-        spend.last_spend_at
+        spend_times.first_spend_at,
+        spend_times.last_spend_at
     FROM lc_offer AS o
     JOIN scope_offer AS s ON s.offer_id = o.offer_id
     LEFT JOIN spend ON spend.offer_id = o.offer_id
+    LEFT JOIN spend_times ON spend_times.offer_id = o.offer_id
     WHERE o.reject_reason IS NULL
 ),
 

@@ -1,33 +1,52 @@
 -- lcm.offer_utilization_daily: one row per offer in scope_offer per UTC day with spend or refund
--- activity — spent and refunded that day, cumulative net spend at the end of the day, and the
--- balance remaining then (NULL for an uncapped offer). Days without activity are omitted.
+-- activity, from the offer's start_day on — spent and refunded that day, cumulative net spend at
+-- the end of the day, and the balance remaining then (NULL for an uncapped offer). Days without
+-- activity are omitted. Days before start_day did not change: their last cumulative value is
+-- carried into the recomputed range, so an incremental publish rewrites only the recent days.
 WITH activity AS (
     SELECT r.offer_id, r.enrollment_date AS day, r.amount AS spent, 0::numeric AS refunded
     FROM lcm.offer_redemption AS r
-    JOIN scope_offer AS s ON s.offer_id = r.offer_id
+    JOIN scope_offer AS s ON s.offer_id = r.offer_id AND r.enrollment_date >= s.start_day
     UNION ALL
     SELECT r.offer_id, (r.refunded_at AT TIME ZONE 'UTC')::date, 0, r.amount_refunded
     FROM lcm.offer_redemption AS r
     JOIN scope_offer AS s ON s.offer_id = r.offer_id
-    WHERE r.amount_refunded > 0 AND r.refunded_at IS NOT NULL
+    WHERE r.amount_refunded > 0
+        AND r.refunded_at IS NOT NULL
+        AND (r.refunded_at AT TIME ZONE 'UTC')::date >= s.start_day
 ),
 
 daily AS (
     SELECT offer_id, day, sum(spent) AS amount_spent, sum(refunded) AS amount_refunded
     FROM activity
     GROUP BY offer_id, day
+),
+
+carried AS (
+    SELECT DISTINCT ON (d.offer_id) d.offer_id, d.cumulative_net_spent
+    FROM lcm.offer_utilization_daily AS d
+    JOIN scope_offer AS s ON s.offer_id = d.offer_id AND d.day < s.start_day
+    ORDER BY d.offer_id, d.day DESC
+),
+
+running AS (
+    SELECT
+        daily.*,
+        coalesce(carried.cumulative_net_spent, 0)
+        + sum(daily.amount_spent - daily.amount_refunded)
+            OVER (PARTITION BY daily.offer_id ORDER BY daily.day) AS cumulative_net_spent
+    FROM daily
+    LEFT JOIN carried ON carried.offer_id = daily.offer_id
 )
 
 SELECT
-    daily.offer_id,
-    daily.day,
+    running.offer_id,
+    running.day,
     o.enterprise_customer_uuid,
-    daily.amount_spent,
-    daily.amount_refunded,
-    sum(daily.amount_spent - daily.amount_refunded)
-        OVER (PARTITION BY daily.offer_id ORDER BY daily.day) AS cumulative_net_spent,
-    o.max_discount - sum(daily.amount_spent - daily.amount_refunded)
-        OVER (PARTITION BY daily.offer_id ORDER BY daily.day) AS remaining_balance
-FROM daily
-JOIN lc_offer AS o ON o.offer_id = daily.offer_id
+    running.amount_spent,
+    running.amount_refunded,
+    running.cumulative_net_spent,
+    o.max_discount - running.cumulative_net_spent AS remaining_balance
+FROM running
+JOIN lc_offer AS o ON o.offer_id = running.offer_id
 WHERE o.reject_reason IS NULL

@@ -36,11 +36,5 @@ JOIN lcm_raw.ecommerce_line AS l ON l.product_id = p.id
 WHERE cr.landed_run_id > :since_run
 UNION
 SELECT d.order_id
-FROM lcm_raw.ecommerce_orderdiscount AS d
-LEFT JOIN lc_offer AS o ON o.offer_id = d.offer_id
-LEFT JOIN lcm.offer_summary AS s ON s.offer_id = d.offer_id
-WHERE (o.offer_id IS NOT NULL OR s.offer_id IS NOT NULL)
-    AND (
-        (o.reject_reason IS NULL AND o.offer_id IS NOT NULL) IS DISTINCT FROM (s.offer_id IS NOT NULL)
-        OR o.enterprise_customer_uuid IS DISTINCT FROM s.enterprise_customer_uuid
-    )
+FROM changed_offer AS c
+JOIN lcm_raw.ecommerce_orderdiscount AS d ON d.offer_id = c.offer_id

@@ -85,6 +85,28 @@ def _change_the_source(builder) -> None:  # type: ignore[no-untyped-def]
         ).scalar_one()
     builder.refund(old_order, [old], when="2026-05-04 10:00:00")
     builder.set_order_status(pending, "Complete")  # Pending → Complete: now it is spend
+    # Learner counts under change: a learner already counted buys again (still one learner); a
+    # learner's only order is refunded while they buy anew (still counted).
+    builder.order(
+        101,
+        "ada@seventy.example",
+        [("course-v1:edX+Again+2026", D("50.00"), D("0.00"))],
+        placed="2026-05-06 10:00:00",
+    )
+    with builder.engine.connect() as conn:
+        per_user = conn.execute(
+            text(
+                "SELECT r.id, l.id FROM order_order r JOIN order_line l ON l.order_id = r.id "
+                "JOIN order_orderdiscount d ON d.order_id = r.id WHERE d.offer_id = 108"
+            )
+        ).one()
+    builder.refund(per_user[0], [per_user[1]], when="2026-05-07 10:00:00")
+    builder.order(
+        108,
+        "pa@peruser.example",
+        [("course-v1:edX+Again+2026", D("60.00"), D("0.00"))],
+        placed="2026-05-07 11:00:00",
+    )
     builder.set_offer(104, max_discount=D("3000.00"))  # a top-up: Low is no longer low
     builder.set_offer(109, end_datetime=ts("2026-12-31 00:00:00"))
     new_offer = builder.offer(g.UNCAPPED, name="Uncapped", max_discount=D("900.00"), offer_id=120)
@@ -288,4 +310,4 @@ def test_a_reconciliation_mismatch_fails_the_pass_and_keeps_the_previous_state(
             .limit(1)
         ).one()
     assert (failed.stage, failed.status) == ("publish", "failed")
-    assert "redeemed 859.99" in failed.error
+    assert "landed spend 10.00 − rejected 0 ≠ redeemed 9.99" in failed.error

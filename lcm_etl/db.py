@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,12 @@ log = logging.getLogger(__name__)
 PIPELINE_LOCK_KEY = 0x5F3C_9A21
 MIGRATION_LOCK_KEY = 0x5F3C_9A22
 
-_DRIVERS = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
+_DRIVERS = {
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
 
 
 def normalize_url(url: str | URL) -> URL:
@@ -38,10 +44,13 @@ def embedded_postgres_url(data_dir: Path) -> URL:
     The server keeps running after this process exits, so later commands reuse it in milliseconds;
     ``lcm-etl embedded-db stop`` stops it.
     """
-    import pgserver  # imported lazily: starting Postgres is only for the embedded default
-
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir.resolve(), cleanup_mode=None)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver copes.
+        warnings.simplefilter("ignore", Warning)
+        import pgserver  # imported lazily: starting Postgres is only for the embedded default
+
+        server = pgserver.get_server(data_dir.resolve(), cleanup_mode=None)
     return normalize_url(server.get_uri())
 
 
@@ -115,7 +124,8 @@ def pipeline_lock(
         while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
             if time.monotonic() >= deadline:
                 raise LockTimeout(
-                    f"another lcm-etl pass still holds the pipeline lock after {timeout_seconds:g} s"
+                    "another lcm-etl pass still holds the pipeline lock after "
+                    f"{timeout_seconds:g} s"
                 )
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
@@ -129,7 +139,9 @@ def stop_embedded_postgres(data_dir: Path) -> bool:
     """Stop the embedded PostgreSQL in ``data_dir`` if it runs; return whether it did."""
     if not (data_dir / "postmaster.pid").exists():
         return False
-    import pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Warning)
+        import pgserver
 
-    pgserver.get_server(data_dir.resolve(), cleanup_mode="stop").cleanup()
+        pgserver.get_server(data_dir.resolve(), cleanup_mode="stop").cleanup()
     return True

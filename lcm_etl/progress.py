@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
+from rich import box
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     SpinnerColumn,
     TextColumn,
@@ -93,10 +93,10 @@ class RichProgress:
     def __init__(self, console: Console) -> None:
         self._console = console
         self._progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description:<42}"),
-            BarColumn(bar_width=24),
-            MofNCompleteColumn(),
+            SpinnerColumn(finished_text="✓"),
+            TextColumn("{task.description:<40}"),
+            BarColumn(bar_width=16),
+            TextColumn("{task.completed:>12,.0f} rows"),
             TimeElapsedColumn(),
             console=console,
             transient=False,
@@ -127,19 +127,20 @@ class RichProgress:
         self._progress.console.print(message)
 
     def print_summary(self, result: PassResult) -> None:
-        table = Table(title="lcm-etl pass", title_justify="left")
-        table.add_column("stage")
+        title = f"lcm-etl pass: {result.ingest.mode} ingest, {result.publish.mode} publish"
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 1))
+        table.add_column("stage", no_wrap=True)
         table.add_column("run", justify="right")
-        table.add_column("status")
+        table.add_column("status", no_wrap=True)
         for key in _COUNT_COLUMNS:
-            table.add_column(key, justify="right")
-        table.add_column("seconds", justify="right")
+            table.add_column(key, justify="right", no_wrap=True)
+        table.add_column("secs", justify="right")
         for stage in (result.ingest, result.publish):
             counts = stage.counts
             table.add_row(
-                f"{stage.stage} ({stage.mode})",
+                stage.stage,
                 str(stage.run_id),
-                stage.status,
+                "ok" if stage.status == "succeeded" else stage.status,
                 *(
                     f"{counts[key]:,}" if key in counts else ""
                     for key in ("extracted", "landed", "rejected", "published")

@@ -104,6 +104,19 @@ def lms_source_url(settings: Settings) -> URL | None:
     return None
 
 
+def license_manager_source_url(settings: Settings) -> URL | None:
+    """The license-manager source (subscription plans), or None when there is none.
+
+    ``LCM_LICENSE_MANAGER_DATABASE_URL`` when set; otherwise the demo SQLite file, which holds the
+    license-manager tables too, when the ecommerce source is that file; otherwise None.
+    """
+    if settings.license_manager_database_url:
+        return normalize_url(settings.license_manager_database_url)
+    if not settings.ecommerce_database_url and settings.demo_source_path.exists():
+        return make_url(f"sqlite:///{settings.demo_source_path.resolve()}")
+    return None
+
+
 class LockTimeout(RuntimeError):
     """Another pass held the pipeline lock for longer than ``LCM_LOCK_TIMEOUT_SECONDS``."""
 

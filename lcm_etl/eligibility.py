@@ -98,3 +98,41 @@ def evaluate(
         reasons=[reason.value for reason in reasons],
         lcm_offer_id=current[0].offer_id if len(current) == 1 else None,
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# Issue 3: the facts the pipeline stores (lcm.enterprise_eligibility) as validity windows, counted
+# at request time, so a subscription that expired yesterday stops blocking today.
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ValidityWindow:
+    """When something (a subscription plan, a group of coupon codes) is active: start ≤ now ≤
+    end, a missing bound open; ``count`` things share the window."""
+
+    start: dt.datetime | None
+    end: dt.datetime | None
+    count: int = 1
+
+
+def active_at(windows: Iterable[ValidityWindow], now: dt.datetime) -> int:
+    """How many things are active at ``now``."""
+    return sum(w.count for w in windows if is_current(w.start, w.end, now))
+
+
+def facts_at(
+    now: dt.datetime,
+    *,
+    lcm_screen_enabled: bool | None,
+    subscription_plans: Iterable[ValidityWindow] | None,
+    coupon_codes: Iterable[ValidityWindow] | None,
+) -> EligibilityFacts:
+    """The facts at ``now`` from stored windows; ``None`` windows stay unknown."""
+    return EligibilityFacts(
+        lcm_screen_enabled=lcm_screen_enabled,
+        active_subscription_plans=(
+            None if subscription_plans is None else active_at(subscription_plans, now)
+        ),
+        active_coupon_codes=None if coupon_codes is None else active_at(coupon_codes, now),
+    )

@@ -48,8 +48,15 @@ from sqlalchemy import (
     text,
 )
 
-from lcm_etl.eligibility import EligibilityFacts, OfferWindow, evaluate, is_current
-from lcm_etl.schema import offer_redemption, offer_summary, pipeline_run
+from lcm_etl.eligibility import (
+    EligibilityFacts,
+    OfferWindow,
+    ValidityWindow,
+    evaluate,
+    facts_at,
+    is_current,
+)
+from lcm_etl.schema import enterprise_eligibility, offer_redemption, offer_summary, pipeline_run
 from lcm_etl.settings import Settings
 
 UTC = dt.UTC
@@ -413,13 +420,66 @@ _PAGE_COLUMNS = (
 )
 
 
-def load_eligibility_facts(conn: Connection, enterprise_uuid: uuid.UUID) -> EligibilityFacts:
-    """The non-offer eligibility facts of an enterprise.
+# Issue 3: the non-offer facts come from lcm.enterprise_eligibility, re-counted at request time.
+_ELIGIBILITY_COLUMNS = (
+    enterprise_eligibility.c.enterprise_name,
+    enterprise_eligibility.c.lcm_screen_enabled,
+    enterprise_eligibility.c.subscription_plan_windows,
+    enterprise_eligibility.c.coupon_code_windows,
+    enterprise_eligibility.c.coupon_code_counts,
+)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
-    Nothing stores them yet, so all are unknown (and produce no reason). Issue 3 adds
-    ``lcm.enterprise_eligibility``; reading it belongs here.
+
+def _stored_eligibility(conn: Connection, enterprise_uuid: uuid.UUID) -> Any | None:
+    return conn.execute(
+        select(*_ELIGIBILITY_COLUMNS).where(
+            enterprise_eligibility.c.enterprise_customer_uuid == enterprise_uuid
+        )
+    ).first()
+
+
+def _validity_windows(
+    ranges: Sequence[Any], counts: Sequence[int] | None = None
+) -> list[ValidityWindow]:
+    """Stored ``tstzrange`` values as inclusive windows (timestamps have microsecond resolution,
+    so an exclusive bound is the inclusive one a microsecond inside)."""
+    windows = []
+    for index, span in enumerate(ranges):
+        if span.empty:
+            continue
+        start, end = span.lower, span.upper
+        if start is not None and not span.bounds.startswith("["):
+            start += _MICROSECOND
+        if end is not None and not span.bounds.endswith("]"):
+            end -= _MICROSECOND
+        windows.append(ValidityWindow(start, end, 1 if counts is None else counts[index]))
+    return windows
+
+
+def _facts_from(stored: Any | None, now: dt.datetime) -> EligibilityFacts:
+    if stored is None:
+        return EligibilityFacts.unknown()
+    plans, codes = stored.subscription_plan_windows, stored.coupon_code_windows
+    return facts_at(
+        now,
+        lcm_screen_enabled=stored.lcm_screen_enabled,
+        subscription_plans=None if plans is None else _validity_windows(plans),
+        coupon_codes=None if codes is None else _validity_windows(codes, stored.coupon_code_counts),
+    )
+
+
+def load_eligibility_facts(
+    conn: Connection, enterprise_uuid: uuid.UUID, now: dt.datetime | None = None
+) -> EligibilityFacts:
+    """The non-offer eligibility facts of an enterprise at ``now`` (the request time).
+
+    From ``lcm.enterprise_eligibility``: the LMS screen flag, and the subscription plans and
+    coupon codes active at ``now``, counted from their stored validity windows. A fact the
+    pipeline could not know (its source was not read), or an enterprise it does not hold, is
+    unknown and produces no reason.
     """
-    return EligibilityFacts.unknown()
+    return _facts_from(_stored_eligibility(conn, enterprise_uuid), now or dt.datetime.now(UTC))
 
 
 def learner_credit_page(
@@ -442,11 +502,12 @@ def learner_credit_page(
                 offer_summary.c.enterprise_customer_uuid == enterprise_uuid
             )
         ).all()
-        if not rows:
-            return None
+        stored = _stored_eligibility(conn, enterprise_uuid)
+        if not rows and stored is None:
+            return None  # an enterprise known to any source has a page, even without offers
         data_as_of = enterprise_data_as_of(conn, enterprise_uuid)
         if facts is None:
-            facts = load_eligibility_facts(conn, enterprise_uuid)
+            facts = _facts_from(stored, now)
 
     def display_order(row: Any) -> tuple[bool, bool, float, int]:
         start: dt.datetime | None = row.start_datetime
@@ -501,7 +562,10 @@ def learner_credit_page(
         )
     return {
         "enterprise_customer_uuid": uuid_string(enterprise_uuid),
-        "enterprise_name": next((r.enterprise_name for r in rows if r.enterprise_name), None),
+        "enterprise_name": next(
+            (r.enterprise_name for r in rows if r.enterprise_name),
+            stored.enterprise_name if stored is not None else None,
+        ),
         "eligible": verdict.eligible,
         "reasons": verdict.reasons,
         "lcm_offer_id": verdict.lcm_offer_id,

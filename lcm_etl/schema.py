@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -514,5 +514,169 @@ balance_alert = Table(
     comment=(
         "One row per offer per balance_state transition worth a notification (to low, to "
         "depleted, back to ok), with its delivery status."
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------
+# Eligibility (issue 3): LMS and license-manager landing, enterprise coupons, and
+# lcm.enterprise_eligibility. Enterprise UUIDs land as 32 lowercase hex characters whatever the
+# source stored (MariaDB's native dashed ``uuid`` included); rows whose UUID is not one are
+# rejected at landing. Landing tables are UNLOGGED like the ecommerce ones (see UNLOGGED).
+# ------------------------------------------------------------------------------------------------
+
+raw_lms_customer = Table(
+    "lms_enterprisecustomer",
+    metadata,
+    Column("uuid", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("enable_portal_learner_credit_management_screen", Boolean, nullable=False),
+    Column("enable_data_sharing_consent", Boolean, nullable=False),
+    Column("enforce_data_sharing_consent", Text, nullable=False),
+    Column("modified", TZ, nullable=False),
+    *_landed(),
+    prefixes=UNLOGGED,
+    schema=RAW,
+    comment="One row per LMS enterprise_enterprisecustomer (flags and consent settings).",
+)
+
+raw_lms_customer_user = Table(
+    "lms_enterprisecustomeruser",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("enterprise_customer_id", Text, nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("linked", Boolean, nullable=False),
+    Column("modified", TZ, nullable=False),
+    *_landed(),
+    prefixes=UNLOGGED,
+    schema=RAW,
+    comment="One row per LMS enterprise_enterprisecustomeruser (an LMS user linked to a customer).",
+)
+
+raw_lms_consent = Table(
+    "lms_datasharingconsent",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_id", Text, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("course_id", Text, nullable=False),
+    Column("granted", Boolean),
+    Column("modified", TZ, nullable=False),
+    *_landed(),
+    # (enterprise, username, course): how a redemption finds its learner's consent.
+    Index("ix_lms_datasharingconsent_lookup", "enterprise_customer_id", "username", "course_id"),
+    prefixes=UNLOGGED,
+    schema=RAW,
+    comment=(
+        "One row per LMS consent_datasharingconsent: whether a learner shares a course's data "
+        "(and so their email) with an enterprise."
+    ),
+)
+
+raw_lm_agreement = Table(
+    "license_manager_customeragreement",
+    metadata,
+    Column("uuid", Text, primary_key=True),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("enterprise_customer_name", Text),
+    Column("modified", TZ, nullable=False),
+    *_landed(),
+    prefixes=UNLOGGED,
+    schema=RAW,
+    comment="One row per license-manager subscriptions_customeragreement (one per enterprise).",
+)
+
+raw_lm_plan = Table(
+    "license_manager_subscriptionplan",
+    metadata,
+    Column("uuid", Text, primary_key=True),
+    Column("customer_agreement_id", Text, nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("start_date", TZ, nullable=False),
+    Column("expiration_date", TZ, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("for_internal_use_only", Boolean, nullable=False),
+    Column("modified", TZ, nullable=False),
+    *_landed(),
+    prefixes=UNLOGGED,
+    schema=RAW,
+    comment="One row per license-manager subscriptions_subscriptionplan.",
+)
+
+raw_coupon_offer = Table(
+    "ecommerce_coupon_offer",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("start_datetime", TZ),
+    Column("end_datetime", TZ),
+    Column("condition_id", Integer, nullable=False),
+    Column("condition_proxy_class", Text),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("enterprise_customer_name", Text),
+    *_landed(),
+    prefixes=UNLOGGED,
+    schema=RAW,
+    comment=(
+        "One row per ecommerce Voucher offer with an enterprise condition (an enterprise coupon), "
+        "with its condition's enterprise."
+    ),
+)
+
+raw_coupon_voucher = Table(
+    "ecommerce_coupon_voucher",
+    metadata,
+    # voucher_voucher_offers.id: one row per (voucher, coupon offer) link. The code itself is
+    # not landed: it is a bearer credential, and nothing here needs it.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("voucher_id", Integer, nullable=False),
+    Column("conditionaloffer_id", Integer, nullable=False, index=True),
+    Column("usage", Text, nullable=False),
+    Column("start_datetime", TZ, nullable=False),
+    Column("end_datetime", TZ, nullable=False),
+    Column("num_orders", BigInteger, nullable=False),
+    *_landed(),
+    prefixes=UNLOGGED,
+    schema=RAW,
+    comment="One row per voucher (coupon code) of a landed enterprise coupon offer.",
+)
+
+enterprise_eligibility = Table(
+    "enterprise_eligibility",
+    metadata,
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("enterprise_name", Text),
+    # LMS facts; NULL = unknown (the LMS source was not read): never a reason.
+    Column("lcm_screen_enabled", Boolean),
+    Column("customer_active", Boolean),
+    Column("data_sharing_consent_required", Boolean),
+    # 'shown' | 'consent_required' | 'shown_consent_unknown' | 'hidden_consent_unknown'
+    Column("email_visibility", Text, nullable=False),
+    # Offer facts (valid learner-credit offers of lcm.offer_summary); "current" as of data_as_of.
+    Column("offer_count", Integer, nullable=False),
+    Column("current_offer_count", Integer, nullable=False),
+    Column("current_fcfs_offer_count", Integer, nullable=False),
+    Column("lcm_offer_id", BigInteger),
+    # Validity windows (inclusive bounds) still open at data_as_of, to re-evaluate at request
+    # time; NULL = license-manager was not read (unknown).
+    Column("subscription_plan_windows", ARRAY(TSTZRANGE)),
+    Column("active_subscription_plan_count", Integer),
+    # Distinct windows of redeemable coupon codes and how many codes share each one; NULL =
+    # the ecommerce voucher tables were not read (unknown).
+    Column("coupon_code_windows", ARRAY(TSTZRANGE)),
+    Column("coupon_code_counts", ARRAY(Integer)),
+    Column("active_coupon_code_count", Integer),
+    Column("is_eligible", Boolean, nullable=False),
+    Column("reasons", ARRAY(Text), nullable=False),
+    Column("data_as_of", TZ, nullable=False),
+    schema=LCM,
+    comment=(
+        "One row per enterprise known to any source (a learner-credit offer or coupon in "
+        "ecommerce, an LMS customer, a license-manager agreement): the facts of the LCM page's "
+        "eligibility rule (ADR 3) and its verdict as of data_as_of."
     ),
 )

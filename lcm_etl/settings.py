@@ -122,6 +122,14 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     """Timeout of one SMTP or webhook delivery attempt."""
 
+    # --- eligibility and data-sharing consent (issue 3) ---------------------------------------
+    hide_emails_when_consent_unknown: bool = False
+    """Hide learner emails of enterprises the LMS has never described (consent unknown).
+
+    Off by default: without an LMS source the read model shows emails as ecommerce has them. Once
+    the LMS has been read, its consent settings are kept even if the source is later unset, so a
+    configuration slip never reveals emails that were hidden. See README "Eligibility"."""
+
     # --- tests --------------------------------------------------------------------------------
     test_database_url: str | None = None
     test_mysql_url: str | None = None

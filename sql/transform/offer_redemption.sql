@@ -69,7 +69,19 @@ SELECT
     shared.order_number,
     shared.user_id::bigint AS ecommerce_user_id,
     u.lms_user_id,
-    NULLIF(u.email, '') AS user_email,
+    -- Data-sharing consent (issue 3, stg_email_policy.sql): where the customer requests consent,
+    -- the email only shows with the learner's granted consent for this course (key or run).
+    CASE
+        WHEN ep.email_visibility IN ('shown', 'shown_consent_unknown') THEN NULLIF(u.email, '')
+        WHEN ep.email_visibility = 'consent_required' AND EXISTS (
+            SELECT 1
+            FROM lcm_raw.lms_datasharingconsent AS dsc
+            WHERE dsc.enterprise_customer_id = replace(shared.enterprise_customer_uuid::text, '-', '')
+                AND dsc.username = u.username
+                AND dsc.course_id IN (shared.course_key, shared.courserun_key)
+                AND dsc.granted
+        ) THEN NULLIF(u.email, '')
+    END AS user_email,
     shared.course_key,
     shared.courserun_key,
     shared.course_title,
@@ -86,3 +98,4 @@ SELECT
     CASE WHEN shared.refunded_fraction > 0 THEN shared.refunded_at END AS refunded_at
 FROM shared
 LEFT JOIN lcm_raw.ecommerce_user AS u ON u.id = shared.user_id
+LEFT JOIN email_policy AS ep ON ep.enterprise_customer_uuid = shared.enterprise_customer_uuid

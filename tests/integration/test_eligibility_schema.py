@@ -1,0 +1,96 @@
+"""Migration 0002 creates exactly the eligibility tables lcm_etl.schema declares, and reverses."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from lcm_etl import migrate
+from lcm_etl.db import make_engine
+from lcm_etl.schema import (
+    enterprise_eligibility,
+    metadata,
+    raw_coupon_offer,
+    raw_coupon_voucher,
+    raw_lm_agreement,
+    raw_lm_plan,
+    raw_lms_consent,
+    raw_lms_customer,
+    raw_lms_customer_user,
+)
+
+ELIGIBILITY_TABLES = {
+    t.name
+    for t in (
+        raw_lms_customer,
+        raw_lms_customer_user,
+        raw_lms_consent,
+        raw_lm_agreement,
+        raw_lm_plan,
+        raw_coupon_offer,
+        raw_coupon_voucher,
+        enterprise_eligibility,
+    )
+}
+
+
+def _touches_eligibility(diff: object) -> bool:
+    """Whether one autogenerate difference concerns an eligibility table."""
+    items = diff if isinstance(diff, list) else [diff]
+    for item in items:
+        for part in item:
+            name = getattr(part, "name", None)
+            table = getattr(part, "table", None)
+            if name in ELIGIBILITY_TABLES or getattr(table, "name", None) in ELIGIBILITY_TABLES:
+                return True
+            if isinstance(part, str) and part in ELIGIBILITY_TABLES:
+                return True
+    return False
+
+
+def test_the_migrated_tables_match_the_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_schemas": True,
+                "compare_type": True,
+                "compare_server_default": True,
+                "target_metadata": metadata,
+            },
+        )
+        differences = [d for d in compare_metadata(context, metadata) if _touches_eligibility(d)]
+    assert differences == []
+
+
+def test_the_landing_tables_are_unlogged_like_the_others(engine: Engine) -> None:
+    with engine.connect() as conn:
+        persistence = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, relpersistence FROM pg_class "
+                    "WHERE relnamespace = 'lcm_raw'::regnamespace AND relkind = 'r'"
+                )
+            ).all()
+        )
+    landing = ELIGIBILITY_TABLES - {enterprise_eligibility.name}
+    assert {name: persistence[name] for name in landing} == dict.fromkeys(landing, "u")
+
+
+def test_migration_0002_downgrades_and_upgrades_again(empty_database_url) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(empty_database_url)
+    try:
+        migrate.upgrade(engine, "0002")
+        assert _tables(engine) >= ELIGIBILITY_TABLES
+        migrate.downgrade(engine, "0001")
+        assert not ELIGIBILITY_TABLES & _tables(engine)
+        migrate.upgrade(engine)
+        assert _tables(engine) >= ELIGIBILITY_TABLES
+    finally:
+        engine.dispose()
+
+
+def _tables(engine: Engine) -> set[str]:
+    inspector = inspect(engine)
+    return set(inspector.get_table_names("lcm")) | set(inspector.get_table_names("lcm_raw"))

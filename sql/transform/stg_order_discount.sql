@@ -10,8 +10,15 @@ WITH discount AS (
         d.landed_run_id,
         -- ecommerce keeps one discount per (order, offer); a second one is a conflicting duplicate.
         row_number() OVER (PARTITION BY d.order_id, d.offer_id ORDER BY d.id) AS duplicate_rank
-    FROM lcm_raw.ecommerce_orderdiscount AS d
-    JOIN scope_order AS s ON s.order_id = d.order_id
+    FROM (
+        -- Every landed discount (:full), or those of the orders in scope (see stg_order_line)
+        SELECT x.* FROM lcm_raw.ecommerce_orderdiscount AS x WHERE CAST(:full AS boolean)
+        UNION ALL
+        SELECT x.*
+        FROM lcm_raw.ecommerce_orderdiscount AS x
+        JOIN scope_order AS s ON s.order_id = x.order_id
+        WHERE NOT CAST(:full AS boolean)
+    ) AS d
 ),
 
 line_state AS (

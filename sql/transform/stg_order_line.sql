@@ -2,7 +2,27 @@
 -- bought, its weight in the attribution of its order's discounts, what was refunded of it, and,
 -- when the line cannot be attributed, the reason it is rejected.
 -- Materialized per publish as the temporary table scoped_line.
-WITH line AS (
+WITH scoped_line AS (
+    -- Every landed line (:full), or those of the orders in scope: two branches rather than an
+    -- OR, so that each plan is the right one (a scan, or index lookups for a few orders).
+    SELECT l.* FROM lcm_raw.ecommerce_line AS l WHERE CAST(:full AS boolean)
+    UNION ALL
+    SELECT l.*
+    FROM lcm_raw.ecommerce_line AS l
+    JOIN scope_order AS s ON s.order_id = l.order_id
+    WHERE NOT CAST(:full AS boolean)
+),
+
+scoped_refund AS (
+    SELECT f.* FROM lcm_raw.ecommerce_refund AS f WHERE CAST(:full AS boolean)
+    UNION ALL
+    SELECT f.*
+    FROM lcm_raw.ecommerce_refund AS f
+    JOIN scope_order AS s ON s.order_id = f.order_id
+    WHERE NOT CAST(:full AS boolean)
+),
+
+line AS (
     SELECT
         l.id::bigint AS order_line_id,
         l.order_id::bigint AS order_id,
@@ -12,8 +32,7 @@ WITH line AS (
         l.line_price_before_discounts_excl_tax,
         p.id AS known_product_id,
         coalesce(p.course_id, parent.course_id) AS courserun_key
-    FROM lcm_raw.ecommerce_line AS l
-    JOIN scope_order AS s ON s.order_id = l.order_id
+    FROM scoped_line AS l
     LEFT JOIN lcm_raw.ecommerce_product AS p ON p.id = l.product_id
     LEFT JOIN lcm_raw.ecommerce_product AS parent ON parent.id = p.parent_id
 ),
@@ -25,8 +44,7 @@ refunded AS (
         sum(coalesce(rl.quantity, 1)) AS quantity,
         max(f.modified) AS refunded_at
     FROM lcm_raw.ecommerce_refundline AS rl
-    JOIN lcm_raw.ecommerce_refund AS f ON f.id = rl.refund_id
-    JOIN scope_order AS s ON s.order_id = f.order_id
+    JOIN scoped_refund AS f ON f.id = rl.refund_id
     WHERE f.status = 'Complete' AND rl.status IS DISTINCT FROM 'Denied'
     GROUP BY rl.order_line_id
 )

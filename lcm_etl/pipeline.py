@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from lcm_etl import sqlfiles
 from lcm_etl.db import ecommerce_source_url, make_engine, pipeline_lock, read_model_engine
 from lcm_etl.ecommerce_ingest import ALL_TABLES, ControlTotal, EcommerceIngest, Watermarks
+from lcm_etl.eligibility_ingest import ingest_eligibility_sources
 from lcm_etl.land import Lander, record_rejections
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
@@ -351,7 +352,19 @@ def _ingest(
         )
         with _timed(timings, "extract_and_land"):
             outcome = extraction.run()
-        rejected = record_rejections(conn, lander.rejections, run_id)
+        # Issue 3: enterprise coupons from this ecommerce snapshot, and the optional LMS and
+        # license-manager sources (each read only when its URL resolves), in this transaction.
+        with _timed(timings, "extract_eligibility"):
+            eligibility = ingest_eligibility_sources(
+                conn,
+                source,
+                settings=settings,
+                run_id=run_id,
+                mode=mode,
+                enterprise_uuids=targets,
+                progress=progress,
+            )
+        rejected = record_rejections(conn, [*lander.rejections, *eligibility.rejections], run_id)
         if mode == "full":
             conn.execute(
                 update(rejected_record)
@@ -375,11 +388,12 @@ def _ingest(
         if mode != "targeted":
             _save_watermarks(conn, outcome.watermarks, run_id)
         counts = {
-            "extracted": sum(lander.extracted.values()),
-            "landed": sum(lander.landed.values()),
+            "extracted": sum(lander.extracted.values()) + eligibility.extracted,
+            "landed": sum(lander.landed.values()) + eligibility.landed,
             "rejected": rejected,
             **{f"extracted.{k}": v for k, v in sorted(lander.extracted.items())},
             **{f"landed.{k}": v for k, v in sorted(lander.landed.items())},
+            **eligibility.counts,
         }
         _finish_run(
             conn,
@@ -387,8 +401,11 @@ def _ingest(
             data_as_of=data_as_of,
             counts=counts,
             timings=timings,
-            watermarks=outcome.watermarks.as_json(),
-            sources={"ecommerce": ecommerce_source_url(settings).render_as_string()},
+            watermarks={**outcome.watermarks.as_json(), **eligibility.watermarks},
+            sources={
+                "ecommerce": ecommerce_source_url(settings).render_as_string(),
+                **eligibility.sources,
+            },
         )
 
 
@@ -499,10 +516,12 @@ def _publish(
     timings: dict[str, float] = {}
     progress = TimedProgress(progress, timings)
     with engine.begin() as conn:
-        conn.execute(
-            text("SELECT set_config('work_mem', :value, true)"),
-            {"value": f"{settings.transform_work_mem_mb}MB"},
-        )
+        memory = f"{settings.transform_work_mem_mb}MB"
+        conn.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": memory})
+        # The publish's temporary tables hold every redemption on a full pass; with the default
+        # 8 MB of temp_buffers they would be written out to disk and read back at every step.
+        # (Settable only before a session's first temporary table; each stage has its own.)
+        conn.execute(text("SELECT set_config('temp_buffers', :value, true)"), {"value": memory})
         # JIT compiles each big-looking query for about a second; an incremental publish is
         # dozens of queries that touch few rows, and even a full one gains little from it.
         conn.execute(text("SET LOCAL jit = off"))

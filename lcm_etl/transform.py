@@ -18,7 +18,12 @@ from sqlalchemy import Connection, Table, text
 
 from lcm_etl import sqlfiles
 from lcm_etl.progress import NullProgress, ProgressReporter
-from lcm_etl.schema import offer_redemption, offer_summary, offer_utilization_daily
+from lcm_etl.schema import (
+    enterprise_eligibility,
+    offer_redemption,
+    offer_summary,
+    offer_utilization_daily,
+)
 from lcm_etl.settings import Settings
 
 
@@ -53,6 +58,7 @@ class PublishOutcome:
     daily_written: int
     rejected: int
     enterprises: int
+    eligibility_written: int = 0
 
     def counts(self) -> dict[str, int]:
         return {
@@ -65,6 +71,7 @@ class PublishOutcome:
             "daily_written": self.daily_written,
             "rejected": self.rejected,
             "enterprises": self.enterprises,
+            "eligibility_written": self.eligibility_written,
         }
 
 
@@ -132,6 +139,15 @@ def publish_read_model(
     with progress.step("transform learner-credit offers"):
         _temp_table(conn, "lc_offer", "transform/stg_learner_credit_offer.sql")
         conn.execute(text("CREATE UNIQUE INDEX ON lc_offer (offer_id)"))
+        # Issue 3: whose learner emails may be shown (data-sharing consent); the redemptions
+        # and the scope of an incremental publish read it.
+        _temp_table(
+            conn,
+            "email_policy",
+            "transform/stg_email_policy.sql",
+            {"hide_unknown": settings.hide_emails_when_consent_unknown},
+        )
+        conn.execute(text("CREATE UNIQUE INDEX ON email_policy (enterprise_customer_uuid)"))
 
     with progress.step("transform scope"):
         _temp_table(conn, "changed_offer", "transform/changed_offer.sql")
@@ -144,9 +160,9 @@ def publish_read_model(
         conn.execute(text("CREATE UNIQUE INDEX ON scope_order (order_id)"))
 
     with progress.step("transform order lines and discounts"):
-        _temp_table(conn, "scoped_line", "transform/stg_order_line.sql")
+        _temp_table(conn, "scoped_line", "transform/stg_order_line.sql", {"full": full})
         conn.execute(text("CREATE INDEX ON scoped_line (order_id)"))
-        _temp_table(conn, "scoped_discount", "transform/stg_order_discount.sql")
+        _temp_table(conn, "scoped_discount", "transform/stg_order_discount.sql", {"full": full})
         conn.execute(text("CREATE INDEX ON scoped_discount (order_id)"))
 
     with progress.step("publish lcm.offer_redemption", total=None) as tracker:
@@ -194,6 +210,20 @@ def publish_read_model(
         )
         tracker.advance(daily_written)
 
+    # Issue 3: one row per enterprise, recomputed whole each publish (one row per enterprise is
+    # small); its "current" facts are as of data_as_of, so rows are rewritten when it moves.
+    with progress.step("publish lcm.enterprise_eligibility") as tracker:
+        _temp_table(
+            conn,
+            "new_enterprise_eligibility",
+            "transform/enterprise_eligibility.sql",
+            {"now": data_as_of},
+        )
+        eligibility_written, _ = merge(
+            conn, enterprise_eligibility, "new_enterprise_eligibility", scope=None
+        )
+        tracker.advance(eligibility_written)
+
     with progress.step("record rejected rows") as tracker:
         rejected = _record_transform_rejections(conn, run_id=run_id, full=full)
         tracker.advance(rejected)
@@ -216,6 +246,7 @@ def publish_read_model(
         redemptions_deleted=deleted,
         summaries_written=summaries_written,
         daily_written=daily_written,
+        eligibility_written=eligibility_written,
         rejected=rejected,
         enterprises=enterprises,
     )

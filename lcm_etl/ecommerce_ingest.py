@@ -46,19 +46,17 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    column,
     exists,
     func,
     literal,
     or_,
     select,
-    table,
     text,
     tuple_,
 )
 from sqlalchemy.sql.expression import TableClause
 
-from lcm_etl import convert, sqlfiles
+from lcm_etl import convert, extract, sqlfiles
 from lcm_etl.land import Lander, LandingTable
 from lcm_etl.progress import NullProgress, ProgressReporter
 from lcm_etl.schema import (
@@ -108,10 +106,8 @@ ALL_TABLES = (
 
 
 def _clause(spec: LandingTable, alias: str | None = None) -> TableClause:
-    """An untyped table clause over the source table: values come back exactly as the driver
-    returns them, and a malformed one cannot break the whole result."""
-    clause = table(spec.source_table, *(column(name) for name in spec.columns))
-    return clause.alias(alias) if alias else clause  # type: ignore[return-value]
+    """An untyped table clause over ``spec``'s source table (see :func:`extract.untyped`)."""
+    return extract.untyped(spec.source_table, spec.columns, alias)
 
 
 @dataclasses.dataclass
@@ -187,7 +183,6 @@ class EcommerceIngest:
         self.known_order_ids = known_order_ids
         self.progress = progress or NullProgress()
         self.marks = dataclasses.replace(previous)
-        self._cursors = 0
 
         self.offer = _clause(OFFERS, "o")
         self.condition = _clause(CONDITIONS, "c")
@@ -236,34 +231,7 @@ class EcommerceIngest:
     # ---- plumbing ---------------------------------------------------------------------------
 
     def _batches(self, statement: Select[Any]) -> Iterator[Sequence[Sequence[Any]]]:
-        """Run a query on the source's own DBAPI cursor (server-side where the driver has one)
-        and yield its rows in batches of plain tuples: no per-row SQLAlchemy objects."""
-        dialect = self.source.dialect
-        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        params: Any
-        if compiled.positional:
-            params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-        else:
-            params = dict(compiled.params)
-        if dialect.name == "sqlite":
-            params = tuple(_sqlite_param(value) for value in params)
-        raw = self.source.connection.dbapi_connection
-        assert raw is not None
-        if dialect.name in ("mysql", "mariadb"):
-            import pymysql.cursors
-
-            cursor = raw.cursor(pymysql.cursors.SSCursor)
-        elif dialect.name == "postgresql":
-            self._cursors += 1
-            cursor = raw.cursor(name=f"lcm_extract_{self._cursors}")
-        else:
-            cursor = raw.cursor()
-        try:
-            cursor.execute(str(compiled), params)
-            while batch := cursor.fetchmany(self.batch_size):
-                yield batch
-        finally:
-            cursor.close()
+        return extract.batches(self.source, statement, self.batch_size)
 
     def _stream(
         self,
@@ -440,7 +408,7 @@ class EcommerceIngest:
         if self.mode == "incremental" and self.previous.refund_modified is not None:
             # Refunds modified since the mark, kept when their order is one of ours: checking the
             # landed orders is far cheaper than asking the source for its whole discount scope.
-            since = _source_datetime(self.previous.refund_modified - self.time_overlap)
+            since = extract.source_datetime(self.previous.refund_modified - self.time_overlap)
             order_index = REFUNDS.columns.index("order_id")
             with self.progress.step(f"extract {REFUNDS.source_table}") as tracker:
                 for rows in self._batches(select(*f.c).where(f.c.modified >= since)):
@@ -456,7 +424,7 @@ class EcommerceIngest:
             if self.previous.refund_modified is not None:
                 scoped.append(
                     f.c.modified
-                    >= _source_datetime(self.previous.refund_modified - self.time_overlap)
+                    >= extract.source_datetime(self.previous.refund_modified - self.time_overlap)
                 )
             self._stream(REFUNDS, select(*f.c).where(and_(*scoped)), refund_tracker)
         self._by_ids(
@@ -478,7 +446,7 @@ class EcommerceIngest:
             if self.previous.product_updated is not None:
                 changed = changed.where(
                     self.product.c.date_updated
-                    >= _source_datetime(self.previous.product_updated - self.time_overlap)
+                    >= extract.source_datetime(self.previous.product_updated - self.time_overlap)
                 )
             self._stream(
                 PRODUCTS,
@@ -494,7 +462,7 @@ class EcommerceIngest:
             if self.previous.course_modified is not None:
                 changed_courses = changed_courses.where(
                     self.course.c.modified
-                    >= _source_datetime(self.previous.course_modified - self.time_overlap)
+                    >= extract.source_datetime(self.previous.course_modified - self.time_overlap)
                 )
             self._stream(
                 COURSES,
@@ -543,18 +511,6 @@ class EcommerceIngest:
                     )
                 )
         return totals
-
-
-def _source_datetime(value: dt.datetime) -> dt.datetime:
-    """A datetime every source compares correctly with its naive UTC columns."""
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _sqlite_param(value: Any) -> Any:
-    """SQLite compares date-times as text: write them the way they are stored there."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
 
 
 __all__ = [

@@ -31,14 +31,12 @@ they hold keep hiding the emails they hid (README, "Eligibility").
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import functools
-import itertools
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -46,22 +44,19 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    column,
     delete,
     func,
     inspect,
     or_,
     select,
-    table,
     text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import URL
 from sqlalchemy.sql.expression import TableClause
 
-from lcm_etl import convert
-from lcm_etl.db import license_manager_source_url, lms_source_url, make_engine
+from lcm_etl import convert, extract
+from lcm_etl.db import license_manager_source_url, lms_source_url
 from lcm_etl.land import Lander, LandingTable, Rejection, payload_of
 from lcm_etl.progress import NullProgress, ProgressReporter
 from lcm_etl.schema import (
@@ -111,8 +106,6 @@ COUPON_MISSING_ENTERPRISE_UUID = "coupon_missing_enterprise_uuid"
 COUPON_INVALID_ENTERPRISE_UUID = "coupon_invalid_enterprise_uuid"
 VOUCHER_END_BEFORE_START = "voucher_end_before_start"
 
-_cursor_names = itertools.count(1)
-
 
 @dataclasses.dataclass
 class EligibilityIngestOutcome:
@@ -160,7 +153,7 @@ def ingest_eligibility_sources(
         if url is None:
             extraction.forget(TABLES[name])
             continue
-        with _snapshot(url) as source:
+        with extract.source_snapshot(url) as source:
             if name == LMS:
                 extraction.lms(source)
             else:
@@ -183,76 +176,8 @@ def ingest_eligibility_sources(
 # ------------------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _snapshot(url: URL) -> Iterator[Connection]:
-    """A connection reading one consistent snapshot of a source for the whole extraction."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            backend = conn.dialect.name
-            if backend == "sqlite":
-                conn.exec_driver_sql("BEGIN")
-            elif backend in ("mysql", "mariadb"):
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-                conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-            elif backend == "postgresql":
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            try:
-                yield conn
-            finally:
-                conn.rollback()
-    finally:
-        engine.dispose()
-
-
-def _batches(
-    source: Connection, statement: Select[Any], batch_size: int
-) -> Iterator[list[tuple[Any, ...]]]:
-    """Run a query on the source's DBAPI cursor (server-side where the driver has one) and yield
-    plain tuples in batches, like the ecommerce extractor: no per-row SQLAlchemy objects."""
-    dialect = source.dialect
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    params: Any
-    if compiled.positional:
-        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    else:
-        params = dict(compiled.params)
-    if dialect.name == "sqlite":
-        params = tuple(_sqlite_param(value) for value in params)
-    raw = source.connection.dbapi_connection
-    assert raw is not None
-    if dialect.name in ("mysql", "mariadb"):
-        import pymysql.cursors
-
-        cursor = raw.cursor(pymysql.cursors.SSCursor)
-    elif dialect.name == "postgresql":
-        cursor = raw.cursor(name=f"lcm_eligibility_{next(_cursor_names)}")
-    else:
-        cursor = raw.cursor()
-    try:
-        cursor.execute(str(compiled), params)
-        while batch := cursor.fetchmany(batch_size):
-            yield [tuple(row) for row in batch]
-    finally:
-        cursor.close()
-
-
-def _sqlite_param(value: Any) -> Any:
-    """SQLite compares date-times as text: write them the way SQLAlchemy stores them there."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    return value
-
-
-def _source_datetime(value: dt.datetime) -> dt.datetime:
-    """A naive UTC datetime, comparable with the sources' naive UTC columns (Django, USE_TZ)."""
-    return value.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def _clause(name: str, columns: Sequence[str], alias: str) -> TableClause:
-    """An untyped clause over a source table: values come back as the driver returns them."""
-    return table(name, *(column(c) for c in columns)).alias(alias)  # type: ignore[return-value]
+    return extract.untyped(name, columns, alias)
 
 
 def _uuid_forms(targets: Sequence[uuid.UUID]) -> list[str]:
@@ -433,7 +358,8 @@ class _Extraction:
         modified_index = spec.columns.index("modified") if spec in BY_MODIFIED else None
         keys: set[Any] = set()
         with self.progress.step(f"extract {spec.source} {spec.source_table}") as tracker:
-            for batch in _batches(source, statement, self.batch_size):
+            for fetched in extract.batches(source, statement, self.batch_size):
+                batch = list(map(tuple, fetched))
                 self.extracted[spec] += len(batch)
                 rows = batch if check is None else self._checked(spec, batch, check)
                 self.lander.land(spec, rows)
@@ -621,7 +547,7 @@ class _Extraction:
             statement = select(*clause.c)
             since = self._since(spec)
             if since is not None:
-                statement = statement.where(clause.c.modified >= _source_datetime(since))
+                statement = statement.where(clause.c.modified >= extract.source_datetime(since))
             if self.targeted:
                 statement = statement.where(clause.c.enterprise_customer_id.in_(forms))
             self._read(

@@ -27,9 +27,10 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from lcm_etl import sqlfiles
-from lcm_etl.db import ecommerce_source_url, make_engine, pipeline_lock, read_model_engine
+from lcm_etl.db import ecommerce_source_url, pipeline_lock, read_model_engine
 from lcm_etl.ecommerce_ingest import ALL_TABLES, ControlTotal, EcommerceIngest, Watermarks
 from lcm_etl.eligibility_ingest import ingest_eligibility_sources
+from lcm_etl.extract import source_snapshot
 from lcm_etl.land import Lander, record_rejections
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
@@ -215,30 +216,6 @@ def _pending_order_ids(conn: Connection) -> list[int]:
     )
 
 
-@contextmanager
-def _source_snapshot(settings: Settings) -> Iterator[Connection]:
-    """A source connection reading one consistent snapshot for the whole extraction."""
-    url = ecommerce_source_url(settings)
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            backend = conn.dialect.name
-            if backend == "sqlite":
-                conn.exec_driver_sql("BEGIN")
-            elif backend in ("mysql", "mariadb"):
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-                conn.exec_driver_sql("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
-            elif backend == "postgresql":
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
-            try:
-                yield conn
-            finally:
-                conn.rollback()
-    finally:
-        engine.dispose()
-
-
 def _check_control_totals(conn: Connection, source_totals: list[ControlTotal]) -> None:
     """Compare what the source says each enterprise spent with what was landed, strictly.
 
@@ -333,7 +310,7 @@ def _ingest(
 ) -> None:
     timings: dict[str, float] = {}
     progress = TimedProgress(progress, timings)
-    with engine.begin() as conn, _source_snapshot(settings) as source:
+    with engine.begin() as conn, source_snapshot(ecommerce_source_url(settings)) as source:
         data_as_of = conn.execute(select(func.now())).scalar_one()
         previous = _load_watermarks(conn)
         lander = Lander(conn, run_id, full=mode == "full")

@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -93,14 +94,15 @@ class LoadPlan:
 
     requests: int
     warmup: int
-    baseline_seconds: float
-    """Time budget of a compute-on-read measurement (each client still sends two requests)."""
+    seconds: float
+    """Time budget of one measurement: a slow answer stops early, once each client has sent
+    two requests (the report says how many were sent)."""
 
 
 LOAD_PLANS = {
-    "S": LoadPlan(requests=40, warmup=5, baseline_seconds=2.0),
-    "M": LoadPlan(requests=500, warmup=20, baseline_seconds=10.0),
-    "L": LoadPlan(requests=2000, warmup=50, baseline_seconds=20.0),
+    "S": LoadPlan(requests=40, warmup=5, seconds=2.0),
+    "M": LoadPlan(requests=500, warmup=20, seconds=10.0),
+    "L": LoadPlan(requests=2000, warmup=50, seconds=30.0),
 }
 
 
@@ -328,7 +330,7 @@ def _measure_api(
                     concurrency=clients,
                     requests=plan.requests,
                     warmup=plan.warmup,
-                    time_budget=float("inf"),
+                    time_budget=plan.seconds,
                 )
                 console.print(f"compute-on-read, {name} enterprise, {clients} client(s) …")
                 theirs = measure_load(
@@ -337,7 +339,7 @@ def _measure_api(
                     concurrency=clients,
                     requests=plan.requests,
                     warmup=0,
-                    time_budget=plan.baseline_seconds,
+                    time_budget=plan.seconds,
                 )
                 result["page"][name][f"c{clients}"] = ours.as_json()
                 result["compute_on_read"][name][f"c{clients}"] = theirs.as_json()
@@ -358,7 +360,7 @@ def _measure_api(
                 concurrency=clients,
                 requests=plan.requests,
                 warmup=plan.warmup,
-                time_budget=float("inf"),
+                time_budget=plan.seconds,
             )
             result["http_floor"][f"c{clients}"] = floor.as_json()
 
@@ -379,7 +381,7 @@ def _measure_api(
                 concurrency=clients,
                 requests=plan.requests,
                 warmup=plan.warmup,
-                time_budget=float("inf"),
+                time_budget=plan.seconds,
             )
             result["enrollments"][f"c{clients}"] = measured.as_json()
     return result
@@ -551,6 +553,14 @@ def run(
     return report
 
 
+def _exit_on_term(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(
     settings: Settings,
     *,
@@ -561,11 +571,19 @@ def main(
 ) -> dict[str, Any]:
     """``lcm-etl bench``: run, print the tables, write the JSON report."""
     console = console or Console(stderr=True)
+    # TERM (e.g. a CI timeout) and Ctrl-C unwind the run at once — servers stopped, database
+    # dropped, working copy removed. (A handler of our own also keeps asyncio.run from turning
+    # Ctrl-C into a task cancellation, which the HTTP client may absorb.)
+    signal.signal(signal.SIGTERM, _exit_on_term)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         report = run(settings, scale=scale, mysql_url=mysql_url, console=console)
     except (BenchError, ConfigError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        console.print("interrupted: servers stopped, bench database dropped")
+        raise SystemExit(130) from None
     render(report, console)
     if json_path is not None:
         json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -54,7 +54,7 @@ def page_from_landing(
     thresholds = queries.Thresholds.from_settings(settings)
     rows = conn.execute(
         text(sqlfiles.load("bench/page_from_landing.sql")),
-        {"enterprise_hex": enterprise_uuid.hex},
+        {"enterprise_hex": enterprise_uuid.hex, "enterprise_dashed": str(enterprise_uuid)},
     ).all()
     if not rows:
         return None

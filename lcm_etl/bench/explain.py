@@ -94,5 +94,7 @@ def explain_compute_on_read(engine: Engine, enterprise: uuid.UUID) -> list[dict[
     statement = text(sqlfiles.load("bench/page_from_landing.sql"))
     with engine.connect() as conn:
         compiled = statement.compile(dialect=conn.dialect)
-        parameters = compiled.construct_params({"enterprise_hex": enterprise.hex})
+        parameters = compiled.construct_params(
+            {"enterprise_hex": enterprise.hex, "enterprise_dashed": str(enterprise)}
+        )
         return [_explain(conn, str(compiled), parameters)]

@@ -10,6 +10,13 @@ from rich.table import Table
 TOP_STEPS = 8  # the costliest steps of a pass shown in the table
 
 
+def _figure(value: float) -> str:
+    """Three significant digits without exponents (0.0744, 2.53, 683, 2,531)."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def _s(value: float) -> str:
     return f"{value:,.2f} s"
 
@@ -158,7 +165,7 @@ def _goals_table(report: dict[str, Any]) -> Table:
             verdict = "[dim]n/a at this scale[/]"
         else:
             verdict = "[green]met[/]" if row["met"] else "[bold red]missed[/]"
-        table.add_row(row["goal"], f"{row['value']:,.3g}", row["target"], verdict)
+        table.add_row(row["goal"], _figure(row["value"]), row["target"], verdict)
     return table
 
 

@@ -9,7 +9,8 @@
 -- order's lines by their discount (else list price, else equally), cents rounded, the last line
 -- taking the remainder; a line refunded by Complete refunds (lines not Denied) gives back its
 -- share. The bench checks that the answers equal the API's.
---   :enterprise_hex — the enterprise customer UUID as 32 lowercase hex digits
+--   :enterprise_hex, :enterprise_dashed — the enterprise customer UUID as 32 lowercase hex
+--     digits, and dashed
 WITH offer AS (
     SELECT
         o.id::bigint AS offer_id,
@@ -35,11 +36,8 @@ WITH offer AS (
     JOIN lcm_raw.ecommerce_condition AS c ON c.id = o.condition_id
     JOIN lcm_raw.ecommerce_benefit AS b ON b.id = o.benefit_id
     WHERE o.offer_type = 'Site'
-        AND lower(replace(c.enterprise_customer_uuid, '-', '')) = :enterprise_hex
-        AND (
-            c.enterprise_customer_uuid ~* '^[0-9a-f]{32}$'
-            OR c.enterprise_customer_uuid ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-        )
+        -- The two spellings the transform accepts (32 hex digits, or dashed), in any case.
+        AND lower(c.enterprise_customer_uuid) IN (:enterprise_hex, :enterprise_dashed)
         AND (o.end_datetime < o.start_datetime) IS NOT TRUE
 ),
 

@@ -35,7 +35,7 @@ from lcm_etl.land import Lander, record_rejections
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
 from lcm_etl.settings import Settings
-from lcm_etl.transform import publish_read_model
+from lcm_etl.transform import publish_read_model, vacuum_read_model
 
 log = logging.getLogger(__name__)
 
@@ -410,6 +410,9 @@ def publish(
             except Exception as exc:
                 _fail_run(engine, run_id, exc)
                 raise PassFailed(f"publish run {run_id} failed: {exc}") from exc
+            if plan.mode == "full":
+                with progress.step("vacuum the read model"), engine.connect() as conn:
+                    vacuum_read_model(conn.execution_options(isolation_level="AUTOCOMMIT"))
         return _stage_result(engine, run_id, time.perf_counter() - started)
     finally:
         engine.dispose()

@@ -388,6 +388,17 @@ offer_redemption = Table(
     Column("refunded_at", TZ),
     Index(None, "offer_id", "enrollment_date"),
     Index(None, "enterprise_customer_uuid", "offer_id"),
+    # An enterprise's enrollments newest first (the enrollments page's default order and its
+    # tie-breakers) with the list price, so a page is an index range and its count an index-only
+    # scan (migration 0005).
+    Index(
+        "ix_offer_redemption_enterprise_enrollment",
+        "enterprise_customer_uuid",
+        text("enrollment_date DESC"),
+        text("order_discount_id DESC"),
+        text("order_line_id DESC"),
+        postgresql_include=["course_list_price"],
+    ),
     # Whether a learner still has a live redemption of an offer (incremental learner counts).
     Index(
         "ix_offer_redemption_offer_learner",

@@ -305,7 +305,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_conditionaloffer")),
         prefixes=["UNLOGGED"],
         schema="lcm_raw",
-        comment="One row per ecommerce ConditionalOffer with an enterprise condition (Site and Voucher).",
+        comment="One row per ecommerce Site offer with an enterprise condition (learner credit).",
     )
     op.create_index(
         op.f("ix_ecommerce_conditionaloffer_landed_run_id"),
@@ -455,7 +455,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_orderdiscount")),
         prefixes=["UNLOGGED"],
         schema="lcm_raw",
-        comment="One row per order_orderdiscount for a learner-credit offer or an offer the source lacks.",
+        comment="One row per order_orderdiscount of a learner-credit offer or of an unknown offer.",
     )
     op.create_index(
         op.f("ix_ecommerce_orderdiscount_landed_run_id"),
@@ -807,9 +807,7 @@ def downgrade() -> None:
     )
     op.drop_table("offer_summary", schema="lcm")
     op.drop_index(op.f("ix_offer_redemption_order_id"), table_name="offer_redemption", schema="lcm")
-    op.drop_index(
-        "ix_offer_redemption_offer_learner", table_name="offer_redemption", schema="lcm"
-    )
+    op.drop_index("ix_offer_redemption_offer_learner", table_name="offer_redemption", schema="lcm")
     op.drop_index(
         op.f("ix_offer_redemption_offer_id_enrollment_date"),
         table_name="offer_redemption",

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -187,6 +188,33 @@ def _vacuum(engine: Engine) -> float:
     return time.perf_counter() - started
 
 
+BENCH_APPLICATION = "lcm-etl-bench"  # the bench's own connections, told apart from the servers'
+
+
+def _bench_engine(url: URL) -> Engine:
+    return make_engine(url, connect_args={"application_name": BENCH_APPLICATION})
+
+
+def _server_backends(engine: Engine) -> list[int] | None:
+    """The PostgreSQL backends serving the API servers' connections to the bench database, when
+    they are processes of this machine (None otherwise)."""
+    with engine.connect() as conn:
+        pids = list(
+            conn.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND backend_type = 'client backend' AND application_name <> :bench"
+                ),
+                {"bench": BENCH_APPLICATION},
+            ).scalars()
+        )
+    try:
+        local = all(psutil.Process(pid).name().startswith("postgres") for pid in pids)
+    except psutil.Error:
+        return None
+    return pids if pids and local else None
+
+
 @dataclasses.dataclass(frozen=True)
 class Enterprise:
     uuid: uuid.UUID
@@ -299,14 +327,15 @@ def _measure_api(
         "ratios": {},
         "explain": plans,
     }
+    backends = functools.partial(_server_backends, engine)
     with (
-        running_server(PAGE_SERVER, env, log_dir / "page-server.log") as page_url,
-        running_server(BASELINE_SERVER, env, log_dir / "baseline-server.log") as baseline_url,
+        running_server(PAGE_SERVER, env, log_dir / "page-server.log") as page_server,
+        running_server(BASELINE_SERVER, env, log_dir / "baseline-server.log") as baseline,
     ):
         differences: dict[str, list[str]] = {}
         for name, enterprise in enterprises.items():
-            ours = get_json(page_url, _page_path(enterprise.uuid))
-            theirs = get_json(baseline_url, _page_path(enterprise.uuid))
+            ours = get_json(page_server.base_url, _page_path(enterprise.uuid))
+            theirs = get_json(baseline.base_url, _page_path(enterprise.uuid))
             found = answer_differences(ours, theirs)
             if found:
                 differences[name] = found
@@ -325,21 +354,23 @@ def _measure_api(
             for clients in CONCURRENCY:
                 console.print(f"page, {name} enterprise, {clients} client(s) …")
                 ours = measure_load(
-                    page_url,
+                    page_server,
                     _page_path(enterprise.uuid),
                     concurrency=clients,
                     requests=plan.requests,
                     warmup=plan.warmup,
                     time_budget=plan.seconds,
+                    postgres_pids=backends,
                 )
                 console.print(f"compute-on-read, {name} enterprise, {clients} client(s) …")
                 theirs = measure_load(
-                    baseline_url,
+                    baseline,
                     _page_path(enterprise.uuid),
                     concurrency=clients,
                     requests=plan.requests,
                     warmup=0,
                     time_budget=plan.seconds,
+                    postgres_pids=backends,
                 )
                 result["page"][name][f"c{clients}"] = ours.as_json()
                 result["compute_on_read"][name][f"c{clients}"] = theirs.as_json()
@@ -355,17 +386,18 @@ def _measure_api(
         for clients in CONCURRENCY:
             console.print(f"HTTP floor (no database work), {clients} client(s) …")
             floor = measure_load(
-                baseline_url,
+                baseline,
                 FLOOR_PATH,
                 concurrency=clients,
                 requests=plan.requests,
                 warmup=plan.warmup,
                 time_budget=plan.seconds,
+                postgres_pids=backends,
             )
             result["http_floor"][f"c{clients}"] = floor.as_json()
 
         path = _enrollments_path(largest.uuid, term)
-        matches = int(get_json(page_url, path)["count"])
+        matches = int(get_json(page_server.base_url, path)["count"])
         result["enrollments"] = {
             "uuid": str(largest.uuid),
             "redemptions": largest.redemptions,
@@ -376,12 +408,13 @@ def _measure_api(
         for clients in CONCURRENCY:
             console.print(f"enrollments, largest enterprise, {clients} client(s) …")
             measured = measure_load(
-                page_url,
+                page_server,
                 path,
                 concurrency=clients,
                 requests=plan.requests,
                 warmup=plan.warmup,
                 time_budget=plan.seconds,
+                postgres_pids=backends,
             )
             result["enrollments"][f"c{clients}"] = measured.as_json()
     return result
@@ -398,7 +431,7 @@ def _measure_mariadb(
     source = mariadb_source(mysql_url, scale, seed=seed, console=console)
     with fresh_read_model(settings) as read_model:
         bench_settings = _bench_settings(settings, read_model, url_string(source.url))
-        engine = make_engine(read_model)
+        engine = _bench_engine(read_model)
         try:
             console.print("limit (MariaDB source): one join query + COPY …")
             limit = measure_copy_limit(source.url, engine, batch_size=settings.batch_size)
@@ -505,7 +538,7 @@ def run(
     with working_copy(cached) as source_path, fresh_read_model(settings) as read_model:
         source = sqlite_url(source_path)
         bench_settings = _bench_settings(settings, read_model, source)
-        engine = make_engine(read_model)
+        engine = _bench_engine(read_model)
         try:
             report["machine"] = machine_info(engine)
             report["source"] = {

@@ -4,6 +4,12 @@ Each measurement opens ``concurrency`` keep-alive connections, warms them up (no
 has ``concurrency`` clients send requests back to back until ``requests`` are done — or, for slow
 answers, until the time budget is spent once every client has had two. Latency is per request as
 the client sees it (send to last byte); requests/s is completed requests over the wall time.
+
+Where the CPU went during the measured part is read from the processes themselves (psutil): the
+server, this client, the PostgreSQL backends serving the server's connections (when PostgreSQL
+runs on this machine), and everything else on the machine — other processes and the kernel —
+as CPU milliseconds per request, with the machine's overall busy fraction. On a small machine
+shared with other work this says whether a latency was the answer's or the neighbours'.
 """
 
 from __future__ import annotations
@@ -17,17 +23,94 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from lcm_etl.bench.sources import BenchError
 
 # ``lcm-etl serve`` exactly as an operator starts it (the console script's entry point).
 PAGE_SERVER = (sys.executable, "-c", "from lcm_etl.cli import app; app()", "serve")
 BASELINE_SERVER = (sys.executable, "-m", "lcm_etl.bench.baseline")
+
+
+@dataclasses.dataclass(frozen=True)
+class Server:
+    base_url: str
+    pid: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuUse:
+    """CPU milliseconds per request, by whom; ``postgres_ms`` is None when PostgreSQL's backends
+    are not processes of this machine."""
+
+    server_ms: float
+    client_ms: float
+    postgres_ms: float | None
+    other_ms: float
+    busy_fraction: float
+    """Of all the machine's CPUs over the measurement."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "server_ms": round(self.server_ms, 3),
+            "client_ms": round(self.client_ms, 3),
+            "postgres_ms": None if self.postgres_ms is None else round(self.postgres_ms, 3),
+            "other_ms": round(self.other_ms, 3),
+            "busy_fraction": round(self.busy_fraction, 3),
+        }
+
+
+def _process_seconds(pids: list[int]) -> dict[int, float]:
+    """CPU seconds (user + system) of each process still running."""
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            seconds[pid] = times.user + times.system
+    return seconds
+
+
+def _used_since(start: dict[int, float]) -> float:
+    """CPU seconds used since ``start`` by those processes (one that exited meanwhile is not
+    counted: its time is then part of the rest of the machine)."""
+    now = _process_seconds(list(start))
+    return sum(max(now[pid] - start[pid], 0.0) for pid in now)
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds all CPUs spent running something (Linux counts guest time inside user, and
+    steal is the hypervisor's, not this machine's work)."""
+    times = psutil.cpu_times()
+    fields = ("user", "nice", "system", "irq", "softirq")
+    return sum(getattr(times, name, 0.0) for name in fields)
+
+
+class _CpuProbe:
+    def __init__(self, server_pid: int, postgres_pids: list[int] | None) -> None:
+        self.pids = {"server": [server_pid], "client": [os.getpid()], "postgres": postgres_pids}
+        self.started = {who: _process_seconds(p or []) for who, p in self.pids.items()}
+        self.busy = _machine_busy_seconds()
+        self.clock = time.perf_counter()
+
+    def per_request(self, requests: int) -> CpuUse:
+        used = {who: _used_since(start) for who, start in self.started.items()}
+        busy = _machine_busy_seconds() - self.busy
+        wall = time.perf_counter() - self.clock
+        ours = sum(used.values())
+        return CpuUse(
+            server_ms=used["server"] * 1000 / requests,
+            client_ms=used["client"] * 1000 / requests,
+            postgres_ms=None
+            if self.pids["postgres"] is None
+            else used["postgres"] * 1000 / requests,
+            other_ms=max(busy - ours, 0.0) * 1000 / requests,
+            busy_fraction=min(busy / (wall * (psutil.cpu_count() or 1)), 1.0),
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +122,7 @@ class LoadResult:
     p95_ms: float
     p99_ms: float
     max_ms: float
+    cpu: CpuUse | None = None
 
     @property
     def requests_per_second(self) -> float:
@@ -54,6 +138,7 @@ class LoadResult:
             "p99_ms": round(self.p99_ms, 3),
             "max_ms": round(self.max_ms, 3),
             "requests_per_second": round(self.requests_per_second, 1),
+            "cpu_per_request": None if self.cpu is None else self.cpu.as_json(),
         }
 
 
@@ -74,17 +159,18 @@ def summarize(latencies: list[float], concurrency: int, seconds: float) -> LoadR
 
 
 async def _drive(
-    base_url: str,
+    server: Server,
     path: str,
     *,
     concurrency: int,
     requests: int,
     warmup: int,
     time_budget: float,
+    postgres_pids: Callable[[], list[int] | None],
 ) -> LoadResult:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
-        base_url=base_url, limits=limits, timeout=httpx.Timeout(300.0)
+        base_url=server.base_url, limits=limits, timeout=httpx.Timeout(300.0)
     ) as client:
 
         async def one() -> float:
@@ -99,6 +185,8 @@ async def _drive(
 
         # Opens every connection and warms the server's caches; not measured.
         await asyncio.gather(*(one() for _ in range(max(warmup, concurrency))))
+        # After the warm-up the server's pool holds the connections this load uses.
+        probe = _CpuProbe(server.pid, postgres_pids())
         latencies: list[float] = []
         minimum = 2 * concurrency
         remaining = requests
@@ -112,26 +200,35 @@ async def _drive(
                 latencies.append(await one())
 
         await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        return summarize(latencies, concurrency, time.perf_counter() - started)
+        result = summarize(latencies, concurrency, time.perf_counter() - started)
+        return dataclasses.replace(result, cpu=probe.per_request(result.requests))
+
+
+def _no_postgres_pids() -> list[int] | None:
+    return None
 
 
 def measure_load(
-    base_url: str,
+    server: Server,
     path: str,
     *,
     concurrency: int,
     requests: int,
     warmup: int,
     time_budget: float,
+    postgres_pids: Callable[[], list[int] | None] = _no_postgres_pids,
 ) -> LoadResult:
+    """``postgres_pids`` names the local PostgreSQL backends serving the server (None: unknown);
+    it is asked after the warm-up."""
     return asyncio.run(
         _drive(
-            base_url,
+            server,
             path,
             concurrency=concurrency,
             requests=requests,
             warmup=warmup,
             time_budget=time_budget,
+            postgres_pids=postgres_pids,
         )
     )
 
@@ -164,9 +261,9 @@ def running_server(
     log_path: Path,
     *,
     startup_timeout: float = 60.0,
-) -> Iterator[str]:
-    """Start ``command --host 127.0.0.1 --port <free>`` and yield its base URL once /healthz
-    answers 200; stop it afterwards."""
+) -> Iterator[Server]:
+    """Start ``command --host 127.0.0.1 --port <free>`` and yield it (URL and process id) once
+    /healthz answers 200; stop it afterwards."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -195,7 +292,7 @@ def running_server(
                         f"{startup_timeout:.0f} s:\n" + _tail(log_path)
                     )
                 time.sleep(0.1)
-            yield base_url
+            yield Server(base_url, process.pid)
         finally:
             process.terminate()
             try:

@@ -93,6 +93,16 @@ def _pipeline_table(report: dict[str, Any]) -> Table:
     return table
 
 
+def _cpu(cpu: dict[str, Any] | None) -> str:
+    if not cpu:
+        return ""
+    postgres = "?" if cpu["postgres_ms"] is None else f"{cpu['postgres_ms']:.2f}"
+    return (
+        f"{cpu['server_ms']:.2f} / {cpu['client_ms']:.2f} / {postgres} / {cpu['other_ms']:.2f}"
+        f" · {cpu['busy_fraction']:.0%}"
+    )
+
+
 def _api_table(report: dict[str, Any]) -> Table:
     api = report["api"]
     enterprises = api["enterprises"]
@@ -104,11 +114,13 @@ def _api_table(report: dict[str, Any]) -> Table:
             f"typical: {enterprises['typical']['redemptions']:,} redemptions; largest: "
             f"{enterprises['largest']['redemptions']:,}; enrollments: page_size=20, "
             f"ordering=-enrollment_date, search={enrollments['search']!r} "
-            f"({enrollments['matches']:,} matches); ×: compute-on-read p50 / page p50"
+            f"({enrollments['matches']:,} matches); ×: compute-on-read p50 / page p50; CPU: "
+            "server / client / PostgreSQL / rest of the machine, and how busy the machine was"
         ),
         caption_justify="left",
     )
-    for column in ("answer", "clients", "requests", "p50", "p95", "p99", "req/s"):
+    columns = ("answer", "clients", "requests", "p50", "p95", "p99", "req/s", "CPU ms/request")
+    for column in columns:
         table.add_column(column, justify="left" if column == "answer" else "right")
 
     def add(answer: str, measured: dict[str, Any]) -> None:
@@ -120,6 +132,7 @@ def _api_table(report: dict[str, Any]) -> Table:
             f"{measured['p95_ms']:,.2f}",
             f"{measured['p99_ms']:,.2f}",
             f"{measured['requests_per_second']:,.0f}",
+            _cpu(measured.get("cpu_per_request")),
         )
 
     for measured in api["http_floor"].values():

@@ -47,6 +47,10 @@ def _assert_load(measured: dict[str, Any], clients: int) -> None:
     assert measured["seconds"] > 0
     assert measured["requests_per_second"] > 0
     assert 0 < measured["p50_ms"] <= measured["p95_ms"] <= measured["p99_ms"] <= measured["max_ms"]
+    cpu = measured["cpu_per_request"]
+    # The local PostgreSQL's backends are found (the test server runs on this machine).
+    assert all(cpu[who] >= 0 for who in ("server_ms", "client_ms", "postgres_ms", "other_ms"))
+    assert 0 < cpu["busy_fraction"] <= 1
 
 
 def _assert_pass(measured: dict[str, Any], mode: str) -> None:

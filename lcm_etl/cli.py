@@ -146,12 +146,16 @@ def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise custome
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (about one per core).")
+    ] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
 ) -> None:
     """Serve the HTTP API (FastAPI + uvicorn); OpenAPI at /docs."""
     from lcm_etl.api import server
 
     try:
-        server.serve(_settings(), host=host, port=port)
+        server.serve(_settings(), host=host, port=port, workers=workers, access_log=access_log)
     except ConfigError as exc:
         _fail(str(exc))
 

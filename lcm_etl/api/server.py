@@ -6,9 +6,10 @@ import logging
 import sys
 
 import uvicorn
+from fastapi import FastAPI
 
 from lcm_etl.api.app import create_app
-from lcm_etl.settings import ApiAuth, Settings
+from lcm_etl.settings import ApiAuth, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +21,43 @@ AUTH_OFF_BANNER = """
 """
 
 
-def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Build the app (a ``ConfigError`` stops start-up, e.g. JWT auth without a key) and run it."""
+def serve(
+    settings: Settings,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    access_log: bool = False,
+) -> None:
+    """Build the app (a ``ConfigError`` stops start-up, e.g. JWT auth without a key) and run it.
+
+    With ``workers`` > 1, uvicorn starts that many processes, each building the app from the
+    same ``LCM_*`` environment (validated here first, so a bad setting still stops start-up
+    once, with its message). Access logs are off by default: a proxy in front usually logs, and
+    writing a line per request costs a Python worker a good part of its throughput.
+    """
     app = create_app(settings)
     if settings.api_auth is ApiAuth.NONE:
         sys.stderr.write(AUTH_OFF_BANNER)
         log.warning("LCM_API_AUTH=none: authentication is off (local demo only)")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+    common = {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "proxy_headers": True,
+        "access_log": access_log,
+    }
+    if workers == 1:
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(
+            "lcm_etl.api.server:app_from_environment",
+            factory=True,
+            workers=workers,
+            **common,  # type: ignore[arg-type]
+        )
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one uvicorn worker process, from the process's environment."""
+    return create_app(get_settings())

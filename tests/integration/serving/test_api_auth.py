@@ -246,6 +246,12 @@ def test_auth_none_serves_without_a_token_and_says_so_loudly(
     monkeypatch.setattr(server, "create_app", lambda s: object())
     server.serve(settings, host="127.0.0.1", port=8123)
     assert started == [
-        {"host": "127.0.0.1", "port": 8123, "log_level": "info", "proxy_headers": True}
+        {
+            "host": "127.0.0.1",
+            "port": 8123,
+            "log_level": "info",
+            "proxy_headers": True,
+            "access_log": False,
+        }
     ]
     assert "AUTHENTICATION IS OFF" in capsys.readouterr().err

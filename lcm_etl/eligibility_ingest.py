@@ -35,8 +35,11 @@ import dataclasses
 import datetime as dt
 import functools
 import logging
+import operator
+import re
 import uuid
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -363,7 +366,8 @@ class _Extraction:
                 self.extracted[spec] += len(batch)
                 rows = batch if check is None else self._checked(spec, batch, check)
                 self.lander.land(spec, rows)
-                keys.update(row[key_index] for row in rows)
+                if spec in FULL_READ:  # only tables read whole need their keys (deletions)
+                    keys.update(map(operator.itemgetter(key_index), rows))
                 if modified_index is not None and not self.full:
                     self._track_modified(spec, rows, modified_index)
                 tracker.advance(len(batch))
@@ -374,6 +378,11 @@ class _Extraction:
     def _checked(
         self, spec: LandingTable, batch: list[tuple[Any, ...]], check: Check
     ) -> list[tuple[Any, ...]]:
+        # A batch whose checked column is already what the check would make of it passes whole
+        # (a C-speed test over the column), not row by row.
+        index = _FAST_UUID_COLUMNS.get(check)
+        if index is not None and _all_hex_uuids(map(operator.itemgetter(index), batch)):
+            return batch
         good = []
         for row in batch:
             fixed, rejection = check(row)
@@ -568,6 +577,7 @@ class _Extraction:
                 return row, None  # (NULL in a NOT NULL column: the lander rejects it)
             return _replace(row, index, hex_uuid), None
 
+        _FAST_UUID_COLUMNS[check] = index
         return check
 
     # ---- license-manager --------------------------------------------------------------------
@@ -651,6 +661,17 @@ class _Extraction:
             return _replace(row, agreement_index, agreement), None
 
         return check
+
+
+_HEX_UUID = re.compile("[0-9a-f]{32}")
+# Checks that only normalize one UUID column, by that column's index: see _checked.
+_FAST_UUID_COLUMNS: weakref.WeakKeyDictionary[Check, int] = weakref.WeakKeyDictionary()
+
+
+def _all_hex_uuids(values: Iterable[Any]) -> bool:
+    """Every value is a str of 32 lowercase hex characters (what Django stores on MySQL)."""
+    values = list(values)
+    return set(map(type, values)) == {str} and all(map(_HEX_UUID.fullmatch, values))
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -10,7 +10,7 @@ from rich.table import Table
 TOP_STEPS = 8  # the costliest steps of a pass shown in the table
 
 
-def _figure(value: float) -> str:
+def figure(value: float) -> str:
     """Three significant digits without exponents (0.0744, 2.53, 683, 2,531)."""
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -93,7 +93,7 @@ def _pipeline_table(report: dict[str, Any]) -> Table:
     return table
 
 
-def _cpu(cpu: dict[str, Any] | None) -> str:
+def cpu_split(cpu: dict[str, Any] | None) -> str:
     if not cpu:
         return ""
     postgres = "?" if cpu["postgres_ms"] is None else f"{cpu['postgres_ms']:.2f}"
@@ -132,7 +132,7 @@ def _api_table(report: dict[str, Any]) -> Table:
             f"{measured['p95_ms']:,.2f}",
             f"{measured['p99_ms']:,.2f}",
             f"{measured['requests_per_second']:,.0f}",
-            _cpu(measured.get("cpu_per_request")),
+            cpu_split(measured.get("cpu_per_request")),
         )
 
     for measured in api["http_floor"].values():
@@ -178,7 +178,7 @@ def _goals_table(report: dict[str, Any]) -> Table:
             verdict = "[dim]n/a at this scale[/]"
         else:
             verdict = "[green]met[/]" if row["met"] else "[bold red]missed[/]"
-        table.add_row(row["goal"], _figure(row["value"]), row["target"], verdict)
+        table.add_row(row["goal"], figure(row["value"]), row["target"], verdict)
     return table
 
 

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import URL
 
+from lcm_etl.bench.markdown import markdown
+
 CLI = (sys.executable, "-c", "from lcm_etl.cli import app; app()")
 
 
@@ -155,6 +157,13 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     # At S no enterprise has 100,000 redemptions: the enrollments goal is reported, not judged.
     assert [g["applies"] for g in goals if g["goal"].startswith("enrollments")] == [False, False]
     assert "mariadb" not in report
+
+    # The same report renders as the Markdown of docs/benchmarks.md.
+    document = markdown(report)
+    assert f"{limit['rows']:,} rows" in document
+    assert f"**{full['over_limit']:.2f}× the limit**" in document
+    assert document.count("| page, typical |") == 2
+    assert "n/a at this scale" in document
 
 
 @pytest.mark.mysql

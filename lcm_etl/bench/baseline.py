@@ -2,7 +2,7 @@
 every request, as the original analytics approach did, served the way the real API serves it.
 
 ``python -m lcm_etl.bench.baseline --port N`` runs it: FastAPI under uvicorn like ``lcm-etl
-serve`` (one process, sync endpoint in the thread pool, the same engine pool size and access
+serve`` (one process, sync endpoint in the thread pool, the same engine pool size, no access
 log), answering ``GET /api/v1/enterprises/{uuid}/learner-credit`` from ``lcm_raw`` with
 ``sql/bench/page_from_landing.sql`` in one read-only snapshot, rendered exactly like
 ``queries.learner_credit_page``. Eligibility facts are the one thing read from the read model
@@ -166,7 +166,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8001)
     args = parser.parse_args(argv)
     app = create_baseline_app(load_settings())
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=True,
+        access_log=False,  # as ``lcm-etl serve`` runs by default
+    )
 
 
 if __name__ == "__main__":

@@ -82,6 +82,13 @@ def _used_since(start: dict[int, float]) -> float:
     return sum(max(now[pid] - start[pid], 0.0) for pid in now)
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
 def _machine_busy_seconds() -> float:
     """CPU seconds all CPUs spent running something (Linux counts guest time inside user, and
     steal is the hypervisor's, not this machine's work)."""
@@ -92,7 +99,11 @@ def _machine_busy_seconds() -> float:
 
 class _CpuProbe:
     def __init__(self, server_pid: int, postgres_pids: list[int] | None) -> None:
-        self.pids = {"server": [server_pid], "client": [os.getpid()], "postgres": postgres_pids}
+        self.pids = {
+            "server": [server_pid, *_children(server_pid)],  # uvicorn workers, if any
+            "client": [os.getpid()],
+            "postgres": postgres_pids,
+        }
         self.started = {who: _process_seconds(p or []) for who, p in self.pids.items()}
         self.busy = _machine_busy_seconds()
         self.clock = time.perf_counter()

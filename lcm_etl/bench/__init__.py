@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import json
 import os
 import platform
@@ -195,24 +194,41 @@ def _bench_engine(url: URL) -> Engine:
     return make_engine(url, connect_args={"application_name": BENCH_APPLICATION})
 
 
-def _server_backends(engine: Engine) -> list[int] | None:
-    """The PostgreSQL backends serving the API servers' connections to the bench database, when
-    they are processes of this machine (None otherwise)."""
-    with engine.connect() as conn:
-        pids = list(
-            conn.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND backend_type = 'client backend' AND application_name <> :bench"
-                ),
-                {"bench": BENCH_APPLICATION},
-            ).scalars()
-        )
-    try:
-        local = all(psutil.Process(pid).name().startswith("postgres") for pid in pids)
-    except psutil.Error:
-        return None
-    return pids if pids and local else None
+@dataclasses.dataclass(frozen=True)
+class _PostgresWatch:
+    """The bench database as the load measurements see it (through the bench's own engine,
+    whose connections are told apart by their application name)."""
+
+    engine: Engine
+
+    def backend_pids(self) -> list[int] | None:
+        """The backends serving the API servers' connections, when they are processes of this
+        machine (None otherwise)."""
+        with self.engine.connect() as conn:
+            pids = list(
+                conn.execute(
+                    text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                        "AND backend_type = 'client backend' AND application_name <> :bench"
+                    ),
+                    {"bench": BENCH_APPLICATION},
+                ).scalars()
+            )
+        try:
+            local = all(psutil.Process(pid).name().startswith("postgres") for pid in pids)
+        except psutil.Error:
+            return None
+        return pids if pids and local else None
+
+    def sessions(self) -> int:
+        with self.engine.connect() as conn:
+            # The statistics of this transaction's snapshot would be stale: clear them first.
+            conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+            return int(
+                conn.execute(
+                    text("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+                ).scalar_one()
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -327,7 +343,7 @@ def _measure_api(
         "ratios": {},
         "explain": plans,
     }
-    backends = functools.partial(_server_backends, engine)
+    watch = _PostgresWatch(engine)
     with (
         running_server(PAGE_SERVER, env, log_dir / "page-server.log") as page_server,
         running_server(BASELINE_SERVER, env, log_dir / "baseline-server.log") as baseline,
@@ -360,7 +376,7 @@ def _measure_api(
                     requests=plan.requests,
                     warmup=plan.warmup,
                     time_budget=plan.seconds,
-                    postgres_pids=backends,
+                    database=watch,
                 )
                 console.print(f"compute-on-read, {name} enterprise, {clients} client(s) …")
                 theirs = measure_load(
@@ -370,7 +386,7 @@ def _measure_api(
                     requests=plan.requests,
                     warmup=0,
                     time_budget=plan.seconds,
-                    postgres_pids=backends,
+                    database=watch,
                 )
                 result["page"][name][f"c{clients}"] = ours.as_json()
                 result["compute_on_read"][name][f"c{clients}"] = theirs.as_json()
@@ -392,7 +408,7 @@ def _measure_api(
                 requests=plan.requests,
                 warmup=plan.warmup,
                 time_budget=plan.seconds,
-                postgres_pids=backends,
+                database=watch,
             )
             result["http_floor"][f"c{clients}"] = floor.as_json()
 
@@ -414,7 +430,7 @@ def _measure_api(
                 requests=plan.requests,
                 warmup=plan.warmup,
                 time_budget=plan.seconds,
-                postgres_pids=backends,
+                database=watch,
             )
             result["enrollments"][f"c{clients}"] = measured.as_json()
     return result

@@ -23,9 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import psutil
@@ -35,6 +35,24 @@ from lcm_etl.bench.sources import BenchError
 # ``lcm-etl serve`` exactly as an operator starts it (the console script's entry point).
 PAGE_SERVER = (sys.executable, "-c", "from lcm_etl.cli import app; app()", "serve")
 BASELINE_SERVER = (sys.executable, "-m", "lcm_etl.bench.baseline")
+
+
+class DatabaseWatch(Protocol):
+    """What the load measurement asks the read-model database."""
+
+    def backend_pids(self) -> list[int] | None:
+        """The backends serving the servers' connections, if they are local processes."""
+
+    def sessions(self) -> int:
+        """Sessions ever opened on the database (``pg_stat_database.sessions``)."""
+
+
+class _Unwatched:
+    def backend_pids(self) -> list[int] | None:
+        return None
+
+    def sessions(self) -> int:
+        return 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,27 +116,31 @@ def _machine_busy_seconds() -> float:
 
 
 class _CpuProbe:
-    def __init__(self, server_pid: int, postgres_pids: list[int] | None) -> None:
-        self.pids = {
-            "server": [server_pid, *_children(server_pid)],  # uvicorn workers, if any
-            "client": [os.getpid()],
-            "postgres": postgres_pids,
+    def __init__(self, server_pid: int, database: DatabaseWatch) -> None:
+        self.database = database
+        backends = database.backend_pids()
+        self.local_postgres = backends is not None
+        self.started = {
+            "server": _process_seconds([server_pid, *_children(server_pid)]),  # uvicorn workers
+            "client": _process_seconds([os.getpid()]),
+            "postgres": _process_seconds(backends or []),
         }
-        self.started = {who: _process_seconds(p or []) for who, p in self.pids.items()}
         self.busy = _machine_busy_seconds()
         self.clock = time.perf_counter()
 
     def per_request(self, requests: int) -> CpuUse:
         used = {who: _used_since(start) for who, start in self.started.items()}
+        # Backends that connected meanwhile (the pool reopens overflow connections) count whole.
+        backends = self.database.backend_pids() or []
+        born = [pid for pid in backends if pid not in self.started["postgres"]]
+        used["postgres"] += sum(_process_seconds(born).values())
         busy = _machine_busy_seconds() - self.busy
         wall = time.perf_counter() - self.clock
         ours = sum(used.values())
         return CpuUse(
             server_ms=used["server"] * 1000 / requests,
             client_ms=used["client"] * 1000 / requests,
-            postgres_ms=None
-            if self.pids["postgres"] is None
-            else used["postgres"] * 1000 / requests,
+            postgres_ms=used["postgres"] * 1000 / requests if self.local_postgres else None,
             other_ms=max(busy - ours, 0.0) * 1000 / requests,
             busy_fraction=min(busy / (wall * (psutil.cpu_count() or 1)), 1.0),
         )
@@ -134,6 +156,8 @@ class LoadResult:
     p99_ms: float
     max_ms: float
     cpu: CpuUse | None = None
+    new_connections: int | None = None
+    """Database sessions opened during the measured part (0 when nothing reconnects)."""
 
     @property
     def requests_per_second(self) -> float:
@@ -150,6 +174,7 @@ class LoadResult:
             "max_ms": round(self.max_ms, 3),
             "requests_per_second": round(self.requests_per_second, 1),
             "cpu_per_request": None if self.cpu is None else self.cpu.as_json(),
+            "new_connections": self.new_connections,
         }
 
 
@@ -177,7 +202,7 @@ async def _drive(
     requests: int,
     warmup: int,
     time_budget: float,
-    postgres_pids: Callable[[], list[int] | None],
+    database: DatabaseWatch,
 ) -> LoadResult:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(
@@ -197,7 +222,8 @@ async def _drive(
         # Opens every connection and warms the server's caches; not measured.
         await asyncio.gather(*(one() for _ in range(max(warmup, concurrency))))
         # After the warm-up the server's pool holds the connections this load uses.
-        probe = _CpuProbe(server.pid, postgres_pids())
+        probe = _CpuProbe(server.pid, database)
+        sessions = database.sessions()
         latencies: list[float] = []
         minimum = 2 * concurrency
         remaining = requests
@@ -212,11 +238,11 @@ async def _drive(
 
         await asyncio.gather(*(client_loop() for _ in range(concurrency)))
         result = summarize(latencies, concurrency, time.perf_counter() - started)
-        return dataclasses.replace(result, cpu=probe.per_request(result.requests))
-
-
-def _no_postgres_pids() -> list[int] | None:
-    return None
+        return dataclasses.replace(
+            result,
+            cpu=probe.per_request(result.requests),
+            new_connections=database.sessions() - sessions,
+        )
 
 
 def measure_load(
@@ -227,10 +253,11 @@ def measure_load(
     requests: int,
     warmup: int,
     time_budget: float,
-    postgres_pids: Callable[[], list[int] | None] = _no_postgres_pids,
+    database: DatabaseWatch | None = None,
 ) -> LoadResult:
-    """``postgres_pids`` names the local PostgreSQL backends serving the server (None: unknown);
-    it is asked after the warm-up."""
+    """``database`` is asked after the warm-up and again at the end: which local PostgreSQL
+    backends serve the server (for their CPU; new ones count whole) and how many sessions were
+    opened meanwhile (a pool that reconnects under load shows here)."""
     return asyncio.run(
         _drive(
             server,
@@ -239,7 +266,7 @@ def measure_load(
             requests=requests,
             warmup=warmup,
             time_budget=time_budget,
-            postgres_pids=postgres_pids,
+            database=database or _Unwatched(),
         )
     )
 

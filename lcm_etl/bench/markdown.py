@@ -124,7 +124,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"redemptions), largest `{enterprises['largest']['uuid']}` "
         f"({enterprises['largest']['redemptions']:,}); enrollments: `{enrollments['path']}` "
         f"({enrollments['matches']:,} matches). CPU ms per request: server / client / "
-        "PostgreSQL backends / rest of the machine, · how busy the machine's CPUs were.",
+        "PostgreSQL backends / rest of the machine, · how busy the machine's CPUs were; new DB "
+        "sessions: database connections opened during the measurement.",
         "",
     ]
 
@@ -138,6 +139,7 @@ def markdown(report: dict[str, Any]) -> str:
             f"{measured['p99_ms']:,.2f}",
             f"{measured['requests_per_second']:,.0f}",
             cpu_split(measured.get("cpu_per_request")),
+            str(measured.get("new_connections", "")),
         )
 
     rows = [load_row("HTTP floor (no database)", m) for m in api["http_floor"].values()]
@@ -148,9 +150,19 @@ def markdown(report: dict[str, Any]) -> str:
             rows.append(load_row(f"compute-on-read, {name} (**{ratio:,.1f}×** p50)", measured))
     rows += [load_row("enrollments, largest", enrollments[k]) for k in ("c1", "c16")]
     lines += _md_table(
-        ("answer", "clients", "requests", "p50", "p95", "p99", "req/s", "CPU ms/request"),
+        (
+            "answer",
+            "clients",
+            "requests",
+            "p50",
+            "p95",
+            "p99",
+            "req/s",
+            "CPU ms/request",
+            "new DB sessions",
+        ),
         rows,
-        {1, 2, 3, 4, 5, 6, 7},
+        {1, 2, 3, 4, 5, 6, 7, 8},
     )
     lines += ["", "**Server side** (EXPLAIN ANALYZE, ms)", ""]
     rows = []

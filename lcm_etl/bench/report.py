@@ -115,11 +115,22 @@ def _api_table(report: dict[str, Any]) -> Table:
             f"{enterprises['largest']['redemptions']:,}; enrollments: page_size=20, "
             f"ordering=-enrollment_date, search={enrollments['search']!r} "
             f"({enrollments['matches']:,} matches); ×: compute-on-read p50 / page p50; CPU: "
-            "server / client / PostgreSQL / rest of the machine, and how busy the machine was"
+            "server / client / PostgreSQL / rest of the machine, and how busy the machine was; "
+            "new DB sessions: connections the server opened during the measurement"
         ),
         caption_justify="left",
     )
-    columns = ("answer", "clients", "requests", "p50", "p95", "p99", "req/s", "CPU ms/request")
+    columns = (
+        "answer",
+        "clients",
+        "requests",
+        "p50",
+        "p95",
+        "p99",
+        "req/s",
+        "CPU ms/request",
+        "new DB sessions",
+    )
     for column in columns:
         table.add_column(column, justify="left" if column == "answer" else "right")
 
@@ -133,6 +144,7 @@ def _api_table(report: dict[str, Any]) -> Table:
             f"{measured['p99_ms']:,.2f}",
             f"{measured['requests_per_second']:,.0f}",
             cpu_split(measured.get("cpu_per_request")),
+            str(measured.get("new_connections", "")),
         )
 
     for measured in api["http_floor"].values():

@@ -53,6 +53,7 @@ def _assert_load(measured: dict[str, Any], clients: int) -> None:
     # The local PostgreSQL's backends are found (the test server runs on this machine).
     assert all(cpu[who] >= 0 for who in ("server_ms", "client_ms", "postgres_ms", "other_ms"))
     assert 0 < cpu["busy_fraction"] <= 1
+    assert measured["new_connections"] >= 0
 
 
 def _assert_pass(measured: dict[str, Any], mode: str) -> None:

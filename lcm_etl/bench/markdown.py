@@ -87,6 +87,16 @@ def markdown(report: dict[str, Any]) -> str:
             f"COPY alone {limit['copy_rows_per_second']:,} rows/s",
         ),
     ]
+    counts = full["counts"]
+    rows.append(
+        (
+            "rows the full pass extracts and lands",
+            "",
+            f"{counts.get('ingest.extracted', 0):,} "
+            f"({counts.get('ingest.extracted', 0) / limit['rows']:.2f}× the limit's rows); "
+            f"{counts.get('publish.published', 0):,} rows published",
+        )
+    )
     rows += _md_pass(
         "full pass",
         full,

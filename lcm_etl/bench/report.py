@@ -65,6 +65,13 @@ def _pipeline_table(report: dict[str, Any]) -> Table:
         f"{limit['source_read_seconds']:,.2f} / {limit['copy_seconds']:,.2f} s",
         f"COPY alone {_rate(limit['copy_rows_per_second'])}",
     )
+    counts = full["counts"]
+    table.add_row(
+        "  rows moved by the full pass",
+        f"{counts.get('ingest.extracted', 0):,}",
+        f"extracted and landed ({counts.get('ingest.extracted', 0) / limit['rows']:.2f}× the "
+        f"limit's rows); {counts.get('publish.published', 0):,} published",
+    )
     _pass_rows(
         table,
         "full pass",

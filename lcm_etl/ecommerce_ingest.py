@@ -52,7 +52,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
 )
 from sqlalchemy.sql.expression import TableClause
 
@@ -513,12 +512,4 @@ class EcommerceIngest:
         return totals
 
 
-__all__ = [
-    "ALL_TABLES",
-    "ControlTotal",
-    "EcommerceIngest",
-    "EcommerceIngestResult",
-    "Watermarks",
-    "text",
-    "tuple_",
-]
+__all__ = ["ALL_TABLES", "ControlTotal", "EcommerceIngest", "EcommerceIngestResult", "Watermarks"]

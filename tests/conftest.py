@@ -103,7 +103,8 @@ def mysql_url() -> Iterator[URL]:
         pytest.skip("LCM_TEST_MYSQL_URL is not set")
     server = normalize_url(configured)
     name = f"lcm_src_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(server.set(database=None), isolation_level="AUTOCOMMIT")
+    # URL.set(database=None) would keep the database (None means "unchanged" there).
+    admin = make_engine(server._replace(database=None), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
     yield server.set(database=name)

@@ -505,6 +505,10 @@ def _publish(
         # JIT compiles each big-looking query for about a second; an incremental publish is
         # dozens of queries that touch few rows, and even a full one gains little from it.
         conn.execute(text("SET LOCAL jit = off"))
+        conn.execute(
+            text("SELECT set_config('random_page_cost', :value, true)"),
+            {"value": str(settings.transform_random_page_cost)},
+        )
         data_as_of = plan.data_as_of or conn.execute(select(func.now())).scalar_one()
         with _timed(timings, "transform_and_publish"):
             outcome = publish_read_model(

@@ -231,7 +231,7 @@ raw_user = Table(
     "ecommerce_user",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("username", Text),
+    Column("username", Text, index=True),  # consent records name learners by username
     Column("email", Text),
     Column("lms_user_id", BigInteger, index=True),
     *_landed(),

@@ -154,6 +154,7 @@ def publish_read_model(
         if full:
             scope_orders = _temp_table(conn, "scope_order", "transform/scope_order_full.sql")
         else:
+            _temp_table(conn, "email_changed_offer", "transform/email_changed_offer.sql")
             scope_orders = _temp_table(
                 conn, "scope_order", "transform/scope_order_incremental.sql", scope_params
             )

@@ -624,6 +624,13 @@ def upgrade() -> None:
         schema="lcm_raw",
     )
     op.create_index(
+        op.f("ix_ecommerce_user_username"),
+        "ecommerce_user",
+        ["username"],
+        unique=False,
+        schema="lcm_raw",
+    )
+    op.create_index(
         op.f("ix_ecommerce_user_lms_user_id"),
         "ecommerce_user",
         ["lms_user_id"],
@@ -707,6 +714,7 @@ def downgrade() -> None:
     op.drop_index(
         op.f("ix_ecommerce_user_lms_user_id"), table_name="ecommerce_user", schema="lcm_raw"
     )
+    op.drop_index(op.f("ix_ecommerce_user_username"), table_name="ecommerce_user", schema="lcm_raw")
     op.drop_index(
         op.f("ix_ecommerce_user_landed_run_id"), table_name="ecommerce_user", schema="lcm_raw"
     )

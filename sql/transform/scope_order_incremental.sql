@@ -48,8 +48,5 @@ JOIN lcm_raw.ecommerce_order AS r ON r.user_id = u.id
 WHERE dsc.landed_run_id > :since_run
 UNION
 SELECT d.order_id
-FROM email_policy AS p
-LEFT JOIN lcm.enterprise_eligibility AS e ON e.enterprise_customer_uuid = p.enterprise_customer_uuid
-JOIN lc_offer AS o ON o.enterprise_customer_uuid = p.enterprise_customer_uuid
-JOIN lcm_raw.ecommerce_orderdiscount AS d ON d.offer_id = o.offer_id
-WHERE e.email_visibility IS DISTINCT FROM p.email_visibility
+FROM email_changed_offer AS c
+JOIN lcm_raw.ecommerce_orderdiscount AS d ON d.offer_id = c.offer_id

@@ -514,6 +514,30 @@ def learner_credit_page(
         if facts is None:
             facts = _facts_from(stored, now)
 
+    return render_page(
+        enterprise_uuid,
+        rows,
+        facts=facts,
+        now=now,
+        thresholds=thresholds,
+        data_as_of=data_as_of,
+        fallback_name=stored.enterprise_name if stored is not None else None,
+    )
+
+
+def render_page(
+    enterprise_uuid: uuid.UUID,
+    rows: Sequence[Any],
+    *,
+    facts: EligibilityFacts,
+    now: dt.datetime,
+    thresholds: Thresholds,
+    data_as_of: dt.datetime | None,
+    fallback_name: str | None = None,
+) -> dict[str, Any]:
+    """The page JSON from one row per offer (the columns of ``_PAGE_COLUMNS``), however those
+    rows were computed (the read model; the benchmark's compute-on-read baseline)."""
+
     def display_order(row: Any) -> tuple[bool, bool, float, int]:
         start: dt.datetime | None = row.start_datetime
         return (
@@ -568,8 +592,7 @@ def learner_credit_page(
     return {
         "enterprise_customer_uuid": uuid_string(enterprise_uuid),
         "enterprise_name": next(
-            (r.enterprise_name for r in rows if r.enterprise_name),
-            stored.enterprise_name if stored is not None else None,
+            (r.enterprise_name for r in rows if r.enterprise_name), fallback_name
         ),
         "eligible": verdict.eligible,
         "reasons": verdict.reasons,

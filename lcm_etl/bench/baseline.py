@@ -25,7 +25,6 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from lcm_etl import queries, sqlfiles
 from lcm_etl.db import read_model_engine
-from lcm_etl.eligibility import OfferWindow, evaluate, is_current
 from lcm_etl.schema import pipeline_run
 from lcm_etl.settings import Settings, load_settings
 
@@ -60,67 +59,14 @@ def page_from_landing(
         return None
     facts = queries.load_eligibility_facts(conn, enterprise_uuid)
     data_as_of = _last_ingest_as_of(conn)
-
-    def display_order(row: Any) -> tuple[bool, bool, float, int]:
-        start: dt.datetime | None = row.start_datetime
-        return (
-            not is_current(row.start_datetime, row.end_datetime, now),
-            start is None,
-            -start.timestamp() if start is not None else 0.0,
-            row.offer_id,
-        )
-
-    rows = sorted(rows, key=display_order)
-    verdict = evaluate(
-        (
-            OfferWindow(str(r.offer_id), r.start_datetime, r.end_datetime, r.is_fcfs_org_wide)
-            for r in rows
-        ),
-        facts,
-        now,
+    return queries.render_page(
+        enterprise_uuid,
+        rows,
+        facts=facts,
+        now=now,
+        thresholds=thresholds,
+        data_as_of=data_as_of,
     )
-    offers = []
-    for row in rows:
-        summary = queries.page_summary(
-            max_discount=row.max_discount,
-            amount_of_offer_spent=row.amount_of_offer_spent,
-            remaining_balance=row.remaining_balance,
-            percent_of_offer_spent=row.percent_of_offer_spent,
-            thresholds=thresholds,
-        )
-        offers.append(
-            {
-                "offer_id": str(row.offer_id),
-                "display_name": row.display_name,
-                "status": row.status,
-                "start_datetime": queries.iso_datetime(row.start_datetime),
-                "end_datetime": queries.iso_datetime(row.end_datetime),
-                "is_current": is_current(row.start_datetime, row.end_datetime, now),
-                "usage_type": row.usage_type,
-                "discount_value": queries.number(row.discount_value),
-                "is_fcfs_org_wide": row.is_fcfs_org_wide,
-                "summary": {
-                    "total_funds": queries.money(summary.total_funds),
-                    "redeemed_funds": queries.money(summary.redeemed_funds),
-                    "remaining_funds": queries.money(summary.remaining_funds),
-                    "percent_utilized": queries.number(summary.percent_utilized),
-                    "balance_state": summary.balance_state,
-                    "enrollment_count": row.enrollment_count,
-                    "learner_count": row.learner_count,
-                    "amount_refunded": queries.money(row.amount_refunded),
-                },
-                "alerts": queries.alerts_for(summary.balance_state),
-            }
-        )
-    return {
-        "enterprise_customer_uuid": queries.uuid_string(enterprise_uuid),
-        "enterprise_name": next((r.enterprise_name for r in rows if r.enterprise_name), None),
-        "eligible": verdict.eligible,
-        "reasons": verdict.reasons,
-        "lcm_offer_id": verdict.lcm_offer_id,
-        "offers": offers,
-        "data_as_of": queries.iso_datetime(data_as_of),
-    }
 
 
 @contextlib.contextmanager

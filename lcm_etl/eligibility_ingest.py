@@ -55,12 +55,11 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.expression import TableClause
 
 from lcm_etl import convert, extract
 from lcm_etl.db import license_manager_source_url, lms_source_url
-from lcm_etl.land import Lander, LandingTable, Rejection, payload_of
+from lcm_etl.land import Lander, LandingTable, Rejection, payload_of, upsert_watermarks
 from lcm_etl.progress import NullProgress, ProgressReporter
 from lcm_etl.schema import (
     raw_coupon_offer,
@@ -288,20 +287,7 @@ class _Extraction:
                     watermark.c.source_table == spec.source_table,
                 )
             )
-        if rows:
-            statement = pg_insert(watermark).values(rows)
-            self.conn.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["source", "source_table"],
-                    set_={
-                        "kind": statement.excluded.kind,
-                        "id_value": statement.excluded.id_value,
-                        "time_value": statement.excluded.time_value,
-                        "run_id": statement.excluded.run_id,
-                        "updated_at": func.now(),
-                    },
-                )
-            )
+        upsert_watermarks(self.conn, rows)
         resolved = [spec for spec in self.extracted if self.full or spec in FULL_READ]
         for spec in resolved:
             self.conn.execute(

@@ -25,10 +25,21 @@ from typing import Any
 
 import psycopg
 from psycopg import sql as pgsql
-from sqlalchemy import BigInteger, Boolean, Connection, DateTime, Integer, Numeric, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Connection,
+    DateTime,
+    Integer,
+    Numeric,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from lcm_etl import convert
-from lcm_etl.schema import rejected_record
+from lcm_etl.schema import rejected_record, watermark
 
 LANDED_COLUMNS = ("landed_run_id", "landed_at")
 
@@ -373,8 +384,6 @@ def record_rejections(conn: Connection, rejections: Sequence[Rejection], run_id:
     """Insert new rejected rows or refresh ``last_seen`` of known ones; return the count."""
     if not rejections:
         return 0
-    from sqlalchemy.dialects.postgresql import insert
-
     unique: dict[tuple[str, str, str, str], Rejection] = {}
     for r in rejections:
         unique[(r.source, r.source_table, r.natural_key, r.reason)] = r
@@ -394,7 +403,7 @@ def record_rejections(conn: Connection, rejections: Sequence[Rejection], run_id:
         }
         for r in unique.values()
     ]
-    statement = insert(rejected_record)
+    statement = pg_insert(rejected_record)
     statement = statement.on_conflict_do_update(
         index_elements=["source", "source_table", "natural_key", "reason"],
         set_={
@@ -407,3 +416,23 @@ def record_rejections(conn: Connection, rejections: Sequence[Rejection], run_id:
     )
     conn.execute(statement, rows)
     return len(rows)
+
+
+def upsert_watermarks(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert or move ``lcm_raw.watermark`` rows (one per source table) in the caller's
+    transaction, so a mark only ever advances together with the rows it describes."""
+    if not rows:
+        return
+    statement = pg_insert(watermark).values(list(rows))
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["source", "source_table"],
+            set_={
+                "kind": statement.excluded.kind,
+                "id_value": statement.excluded.id_value,
+                "time_value": statement.excluded.time_value,
+                "run_id": statement.excluded.run_id,
+                "updated_at": func.now(),
+            },
+        )
+    )

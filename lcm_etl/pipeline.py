@@ -24,14 +24,13 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from lcm_etl import sqlfiles
 from lcm_etl.db import ecommerce_source_url, pipeline_lock, read_model_engine
 from lcm_etl.ecommerce_ingest import ALL_TABLES, ControlTotal, EcommerceIngest, Watermarks
 from lcm_etl.eligibility_ingest import ingest_eligibility_sources
 from lcm_etl.extract import source_snapshot
-from lcm_etl.land import Lander, record_rejections
+from lcm_etl.land import Lander, record_rejections, upsert_watermarks
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
 from lcm_etl.settings import Settings
@@ -186,19 +185,7 @@ def _save_watermarks(conn: Connection, marks: Watermarks, run_id: int) -> None:
                 "run_id": run_id,
             }
         )
-    statement = pg_insert(watermark).values(rows)
-    conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["source", "source_table"],
-            set_={
-                "kind": statement.excluded.kind,
-                "id_value": statement.excluded.id_value,
-                "time_value": statement.excluded.time_value,
-                "run_id": statement.excluded.run_id,
-                "updated_at": func.now(),
-            },
-        )
-    )
+    upsert_watermarks(conn, rows)
 
 
 def _known_order_ids(conn: Connection, candidates: Iterable[Any]) -> list[int]:

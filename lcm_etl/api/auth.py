@@ -7,14 +7,20 @@ and checked, ``aud`` / ``iss`` when ``LCM_JWT_AUDIENCE`` / ``LCM_JWT_ISSUER`` ar
 
 Access follows edx-rbac: the ``roles`` claim lists ``"<role>:<context>"``; ``enterprise_admin``
 and ``enterprise_openedx_operator`` give access to the enterprise named by the context, or to
-every enterprise when the context is ``*`` (operators). Contexts are compared as UUIDs, so case
-and dashes do not matter (edx-rbac compares strings; LMS contexts are lowercase dashed anyway).
+every enterprise when the context is ``*`` (operators). A context is an enterprise UUID written
+as 8-4-4-4-12 hex digits or as 32 hex digits (either case); other spellings ``uuid.UUID`` would
+accept (``urn:uuid:…``, ``{…}``, odd dashes) grant nothing. LMS contexts are lowercase dashed.
+
+Before any key is chosen, the token's header must be a JSON object whose ``alg`` is a string and
+whose ``kid`` and ``typ``, when present, are strings: a list or an object there is a 401, not an
+exception.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import uuid
 from typing import Any
 
@@ -27,6 +33,8 @@ ENTERPRISE_ROLES = frozenset({"enterprise_admin", "enterprise_openedx_operator"}
 ALL_CONTEXTS = "*"
 SCHEMES = frozenset({"jwt", "bearer"})
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS512"})
+# The two spellings of an enterprise UUID in a role context: 8-4-4-4-12 or 32 hex digits.
+CONTEXT_UUID = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}")
 
 
 class AuthError(Exception):
@@ -57,7 +65,7 @@ class Principal:
         for entry in entries:
             if isinstance(entry, str):
                 role, _, context = entry.partition(":")
-                roles.append((role.strip(), context.strip()))
+                roles.append((role, context))
         subject = claims.get("preferred_username") or claims.get("username") or claims.get("sub")
         return cls(str(subject) if subject is not None else None, tuple(roles))
 
@@ -67,11 +75,8 @@ class Principal:
                 continue
             if context == ALL_CONTEXTS:
                 return True
-            try:
-                if uuid.UUID(context) == enterprise_uuid:
-                    return True
-            except ValueError:
-                continue
+            if CONTEXT_UUID.fullmatch(context) and uuid.UUID(context) == enterprise_uuid:
+                return True
         return False
 
 
@@ -120,11 +125,8 @@ class JwtVerifier:
             )
 
     def verify(self, token: str) -> Principal:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.InvalidTokenError:
-            raise unauthenticated("Invalid token: it is not a JWT.") from None
-        algorithm = header.get("alg")
+        header = _token_header(token)
+        algorithm = header["alg"]
         if algorithm == "HS256" and self.secret:
             candidates: list[Any] = [self.secret]
         elif algorithm in ASYMMETRIC_ALGORITHMS and self.public_keys:
@@ -154,6 +156,23 @@ class JwtVerifier:
                 raise unauthenticated(f"Invalid token: {exc}.") from None
             return Principal.from_claims(claims)
         raise unauthenticated(f"Invalid token: {error or 'signature verification failed'}.")
+
+
+def _token_header(token: str) -> dict[str, Any]:
+    """The token's header, once its shape is known to be sane: a JSON object with a string
+    ``alg`` and, when present, a string ``kid`` and ``typ`` (401 otherwise)."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.InvalidTokenError:
+        raise unauthenticated("Invalid token: it is not a JWT.") from None
+    if not isinstance(header, dict):
+        raise unauthenticated("Invalid token: its header is not a JSON object.")
+    if not isinstance(header.get("alg"), str):
+        raise unauthenticated("Invalid token: its header has no algorithm name ('alg').")
+    for name in ("kid", "typ"):
+        if name in header and not isinstance(header[name], str):
+            raise unauthenticated(f"Invalid token: its header's {name!r} is not a string.")
+    return header
 
 
 class Authenticator:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -107,6 +108,10 @@ class Settings(BaseSettings):
     """A JWKS document (JSON) with the RS256/RS512 public keys of the LMS."""
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    public_base_url: str | None = None
+    """The API's public address (``https://lcm.example.com``): the ``next``/``previous`` links of
+    paged answers start with it. Unset: those links are relative (path and query only), never
+    built from the request's ``Host`` header, which a client controls."""
 
     # --- alerts -------------------------------------------------------------------------------
     notifier: Notifier = Notifier.NONE
@@ -157,6 +162,18 @@ class Settings(BaseSettings):
                 raise ValueError("must name at least one topic (a comma-separated list)")
             return topics
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL with a host, like https://lcm.example.com")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("must be a scheme, a host and an optional path, nothing more")
+        return value.rstrip("/")
 
     @field_validator("jwt_public_keys")
     @classmethod

@@ -5,6 +5,10 @@ Parsing follows DRF exactly, so clients see the same behaviour as with the real 
   404 ``{"detail": "Invalid page."}`` (DRF's ``NotFound``). An empty list still has page 1.
 - ``page_size``: a positive integer, capped at the endpoint's maximum; a value that is not a
   positive integer falls back to the default size (DRF's ``_positive_int(strict=True)``).
+
+One difference: DRF builds ``next``/``previous`` from the request's ``Host`` header, which the
+client chooses (a poisoned cache or a proxy would hand those links to others). Here they start
+with ``LCM_PUBLIC_BASE_URL`` when it is set, and are relative (path and query) otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from lcm_etl.api.deps import api_state
 from lcm_etl.queries import InvalidPage, Page, PageRequest
 
 INVALID_PAGE = "Invalid page."
@@ -40,10 +45,14 @@ def page_request(
 
 
 def _link(request: Request, number: int) -> str:
+    # DRF drops the page parameter for the first page.
     if number == 1:
-        # DRF drops the page parameter for the first page.
-        return str(request.url.remove_query_params("page"))
-    return str(request.url.include_query_params(page=number))
+        url = request.url.remove_query_params("page")
+    else:
+        url = request.url.include_query_params(page=number)
+    relative = f"{url.path}?{url.query}" if url.query else url.path
+    base = api_state(request).settings.public_base_url
+    return f"{base}{relative}" if base else relative
 
 
 def next_link(request: Request, page: Page) -> str | None:

@@ -29,6 +29,9 @@ def test_defaults_are_the_admin_portal_thresholds(monkeypatch) -> None:
         ("LCM_API_AUTH", "maybe", "LCM_API_AUTH"),
         ("LCM_JWT_PUBLIC_KEYS", "{", "LCM_JWT_PUBLIC_KEYS"),
         ("LCM_EVENT_BUS_TOPICS", " , ", "LCM_EVENT_BUS_TOPICS"),
+        ("LCM_PUBLIC_BASE_URL", "lcm.example.com", "LCM_PUBLIC_BASE_URL"),
+        ("LCM_PUBLIC_BASE_URL", "javascript:alert(1)", "LCM_PUBLIC_BASE_URL"),
+        ("LCM_PUBLIC_BASE_URL", "https://lcm.example.com/?a=1", "LCM_PUBLIC_BASE_URL"),
     ],
 )
 def test_a_bad_value_names_its_variable(monkeypatch, variable, value, message) -> None:

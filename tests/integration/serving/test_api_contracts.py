@@ -232,12 +232,12 @@ def test_analytics_offer_list_envelope_paging_and_cap(client, read_model):
         0,
     )  # default page size 10
     assert body["previous"] is None
-    assert body["next"] == f"http://testserver{base}?page=2"
+    assert body["next"] == f"{base}?page=2"  # relative: no LCM_PUBLIC_BASE_URL
     assert [r["offer_id"] for r in body["results"]] == [str(i) for i in ids[:10]]
     capped = client.get(base, params={"page_size": 500, "page": 2}, headers=ACME_ADMIN).json()
     assert (capped["num_pages"], capped["current_page"], capped["start"]) == (2, 2, 100)
     assert len(capped["results"]) == 5
-    assert capped["previous"] == f"http://testserver{base}?page_size=500"
+    assert capped["previous"] == f"{base}?page_size=500"
     unpaged = client.get(base, params={"no_page": "1"}, headers=ACME_ADMIN).json()
     assert isinstance(unpaged, list)
     assert len(unpaged) == 105

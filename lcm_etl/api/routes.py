@@ -322,13 +322,26 @@ class _ClosingStreamingResponse(StreamingResponse):
 CHUNK_CHARS = 64 * 1024
 
 
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as the export writes it: text that a spreadsheet would run as a formula gets a
+    leading ``'`` (learner emails and partner course titles are not ours to trust); numbers,
+    booleans and nulls are written as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv_chunks(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """djangorestframework-csv's cells: null → empty, booleans → True/False."""
+    """djangorestframework-csv's cells: null → empty, booleans → True/False; formulas defused."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(queries.ENROLLMENT_FIELDS)
     for row in rows:
-        writer.writerow([row[field] for field in queries.ENROLLMENT_FIELDS])
+        writer.writerow([csv_cell(row[field]) for field in queries.ENROLLMENT_FIELDS])
         if buffer.tell() >= CHUNK_CHARS:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -7,6 +7,9 @@ another tenant, never a cell a spreadsheet would execute.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from fastapi.testclient import TestClient
 from integration.serving.serving_support import ACME, GLOBEX, admin_of
@@ -32,7 +35,7 @@ def acme(read_model) -> int:  # type: ignore[no-untyped-def]
     return offer
 
 
-# --- Host header and links ------------------------------------------------------------------------
+# --- Host header and links -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -58,3 +61,55 @@ def test_links_start_with_the_configured_public_base_url(api_settings, engine, a
     body = response.json()
     assert body["next"] == f"https://lcm.example.com{ENROLLMENTS}?page=3"
     assert body["previous"] == f"https://lcm.example.com{ENROLLMENTS}"
+
+
+# --- formula injection in the CSV export ---------------------------------------------------------
+
+FORMULAS = [
+    '=HYPERLINK("https://evil.example","x")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def _csv_rows(client: TestClient) -> list[dict[str, str]]:
+    response = client.get(ENROLLMENTS_CSV, headers=ACME_ADMIN)
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_csv_text_cells_that_start_a_formula_are_neutralised(client, read_model, formula) -> None:
+    """Defect 2: learner emails and partner course titles were written unchanged."""
+    offer = read_model.offer(offer_id=8812)
+    read_model.redemption(offer, user_email=formula + "@x.example", course_title=formula)
+    rows = _csv_rows(client)
+    assert len(rows) == 1
+    assert rows[0]["user_email"] == "'" + formula + "@x.example"
+    assert rows[0]["course_title"] == "'" + formula
+
+
+def test_csv_numbers_and_harmless_text_are_untouched(client, read_model) -> None:
+    offer = read_model.offer(offer_id=8812)
+    read_model.redemption(
+        offer,
+        user_email="o'neil@x.example",
+        course_title="C++ for = people",
+        course_list_price="-5.00",  # a number, even a negative one, is never prefixed
+        amount="300.00",
+    )
+    row = _csv_rows(client)[0]
+    assert row["user_email"] == "o'neil@x.example"
+    assert row["course_title"] == "C++ for = people"
+    assert row["course_list_price"] == "-5.0"
+    assert row["amount"] == "300.0"
+
+
+def test_json_answers_keep_the_text_as_stored(client, read_model) -> None:
+    offer = read_model.offer(offer_id=8812)
+    read_model.redemption(offer, course_title="=1+1")
+    body = client.get(ENROLLMENTS, headers=ACME_ADMIN).json()
+    assert body["results"][0]["course_title"] == "=1+1"

@@ -6,7 +6,7 @@ import dataclasses
 import re
 import uuid
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Path, Request, Security
@@ -78,13 +78,29 @@ def tenant(permission: str) -> Callable[[Request, str, str | None], uuid.UUID]:
     return dependency
 
 
-def text_param(name: str, value: str | None) -> str | None:
-    """A free-text parameter; PostgreSQL text cannot hold NUL, so it is refused, not a 500."""
+# The longest free-text parameter: an email address's maximum length (RFC 5321). A search longer
+# than any value it could match only costs the database (a 60,000-character LIKE pattern ran
+# until the statement timeout).
+MAX_TEXT_LENGTH = 254
+# ``ordering`` is a comma list of whitelisted names: every one of them, each descending, is shorter.
+MAX_ORDERING_LENGTH = 500
+
+
+def text_param(name: str, value: str | None, *, max_length: int = MAX_TEXT_LENGTH) -> str | None:
+    """A free-text parameter, at most ``max_length`` characters; PostgreSQL text cannot hold
+    NUL, so it is refused, not a 500."""
     if value is None or value == "":
         return None
+    if len(value) > max_length:
+        raise BadRequest(f"{name} must be at most {max_length} characters (got {len(value)}).")
     if "\x00" in value:
         raise BadRequest(f"{name} must not contain NUL characters.")
     return value
+
+
+def ordering_param(value: str | None) -> str | None:
+    """``ordering`` before it is matched against the whitelist (which names any unknown field)."""
+    return text_param("ordering", value, max_length=MAX_ORDERING_LENGTH)
 
 
 def bool_param(name: str, value: str | None) -> bool | None:
@@ -98,15 +114,29 @@ def bool_param(name: str, value: str | None) -> bool | None:
     raise BadRequest(f"{name} must be true or false (got {value[:40]!r}).")
 
 
+# Bounds of a numeric parameter, both sides: below 10^10 in size and at most 10 decimal places,
+# so every accepted value fits PostgreSQL's NUMERIC (1e-20000 overflowed it: a 500).
+MAX_DECIMAL = Decimal("1e10")
+MAX_DECIMAL_PLACES = 10
+# ASCII digits only: Decimal() also reads underscores and other scripts' digits.
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
 def decimal_param(name: str, value: str | None) -> Decimal | None:
     if value is None or value == "":
         return None
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        raise BadRequest(f"{name} must be a number (got {value[:40]!r}).") from None
-    if not number.is_finite() or abs(number) >= Decimal("1e10"):
+    if len(value) > MAX_TEXT_LENGTH:
+        raise BadRequest(f"{name} must be a number of at most {MAX_TEXT_LENGTH} characters.")
+    if not _DECIMAL.fullmatch(value.strip()):
+        raise BadRequest(f"{name} must be a number (got {value[:40]!r}).")
+    number = Decimal(value.strip())
+    if not number.is_finite() or abs(number) >= MAX_DECIMAL:
         raise BadRequest(f"{name} must be a finite number below 10^10 (got {value[:40]!r}).")
+    exponent = number.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+        raise BadRequest(
+            f"{name} must have at most {MAX_DECIMAL_PLACES} decimal places (got {value[:40]!r})."
+        )
     return number
 
 
@@ -114,6 +144,8 @@ def choice_list_param(name: str, value: str | None, choices: frozenset[str]) -> 
     """A comma list of case-insensitive choices (ecommerce's ``usage_type``)."""
     if value is None or value.strip() == "":
         return ()
+    if len(value) > MAX_TEXT_LENGTH:
+        raise BadRequest(f"{name} must be at most {MAX_TEXT_LENGTH} characters (got {len(value)}).")
     items = tuple(part.strip().lower() for part in value.split(",") if part.strip())
     unknown = [item for item in items if item not in choices]
     if unknown:

@@ -27,6 +27,7 @@ from lcm_etl.api.deps import (
     bool_param,
     choice_list_param,
     decimal_param,
+    ordering_param,
     tenant,
     text_param,
 )
@@ -123,6 +124,7 @@ def analytics_offers(
     state = api_state(request)
     offer_filter = text_param("offer_id", offer_id)
     status_filter = text_param("status", status)
+    ordering = ordering_param(ordering)
     default_size, max_size = ANALYTICS_OFFERS_PAGE
     with queries.tenant_transaction(state.engine, customer) as conn:
         data_as_of = queries.enterprise_data_as_of(conn, customer)
@@ -222,11 +224,14 @@ def enrollments(
 ) -> Any:
     state = api_state(request)
     where = _enrollment_filter(offer_id, ignore_null_course_list_price, search, search_course)
+    ordering = ordering_param(ordering)
     if no_page:
         return _stream_enrollments(request, customer, where, ordering, as_csv=False)
     default_size, max_size = ENROLLMENTS_PAGE
     requested = page_request(page, page_size, default_size=default_size, max_size=max_size)
-    with queries.tenant_transaction(state.engine, customer) as conn:
+    with queries.tenant_transaction(
+        state.engine, customer, statement_timeout=queries.ENROLLMENTS_STATEMENT_TIMEOUT
+    ) as conn:
         data_as_of = queries.enterprise_data_as_of(conn, customer)
         result = queries.enrollments_page(
             conn, customer, requested, where=where, ordering=ordering, data_as_of=data_as_of
@@ -255,7 +260,7 @@ def enrollments_csv(
     """No pagination (``page``, ``page_size`` and ``no_page`` are accepted and ignored, as the
     admin portal sends them)."""
     where = _enrollment_filter(offer_id, ignore_null_course_list_price, search, search_course)
-    return _stream_enrollments(request, customer, where, ordering, as_csv=True)
+    return _stream_enrollments(request, customer, where, ordering_param(ordering), as_csv=True)
 
 
 # The admin portal requests `enrollments.csv/?…`; serve it without a redirect.
@@ -282,7 +287,11 @@ def _stream_enrollments(
     state = api_state(request)
     stack = contextlib.ExitStack()
     try:
-        conn = stack.enter_context(queries.tenant_transaction(state.engine, customer))
+        conn = stack.enter_context(
+            queries.tenant_transaction(
+                state.engine, customer, statement_timeout=queries.ENROLLMENTS_STATEMENT_TIMEOUT
+            )
+        )
         data_as_of = queries.enterprise_data_as_of(conn, customer)
         rows = queries.iter_enrollments(
             conn, customer, where=where, ordering=ordering, data_as_of=data_as_of

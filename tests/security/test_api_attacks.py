@@ -113,3 +113,225 @@ def test_json_answers_keep_the_text_as_stored(client, read_model) -> None:
     read_model.redemption(offer, course_title="=1+1")
     body = client.get(ENROLLMENTS, headers=ACME_ADMIN).json()
     assert body["results"][0]["course_title"] == "=1+1"
+
+
+# --- oversized parameters and headers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["search", "search_course"])
+@pytest.mark.parametrize("path", [ENROLLMENTS, ENROLLMENTS_CSV])
+def test_searches_longer_than_an_email_are_400(client, acme, name, path) -> None:
+    """Defect 4: a 60,000-character ``%_`` pattern ran until the statement timeout."""
+    assert client.get(path, params={name: "a" * 254}, headers=ACME_ADMIN).status_code == 200
+    for size in (255, 30_000):  # 30,000 percent-encoded: near the URL limit
+        response = client.get(path, params={name: ("%_" * size)[:size]}, headers=ACME_ADMIN)
+        assert response.status_code == 400, response.text
+        assert "at most 254 characters" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "value"),
+    [
+        (ENROLLMENTS, "ordering", ",".join(["-user_email"] * 3_000)),
+        (ENROLLMENTS, "ordering", "x" * 60_000),
+        (ANALYTICS_OFFERS, "ordering", "x," * 15_000),
+        (ENROLLMENTS, "offer_id", "9" * 10_000),
+        (ANALYTICS_OFFERS, "status", "O" * 10_000),
+        (ADMIN_OFFERS, "usage_type", ",".join(["bogus"] * 5_000)),
+        (ADMIN_OFFERS, "discount_value", "1" * 10_000),
+        (ADMIN_OFFERS, "status", "Open" * 5_000),
+    ],
+)
+def test_oversized_parameters_are_short_400s(client, acme, path, name, value) -> None:
+    response = client.get(path, params={name: value}, headers=ACME_ADMIN)
+    assert response.status_code == 400, response.text[:300]
+    assert len(response.content) < 1_000  # the answer does not echo the input back
+
+
+@pytest.mark.parametrize("page", ["9" * 12, "9" * 13, "9" * 5_000])
+def test_huge_page_numbers_are_404(client, acme, page) -> None:
+    response = client.get(ENROLLMENTS, params={"page": page}, headers=ACME_ADMIN)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid page."}
+
+
+def test_huge_page_size_is_capped(client, acme) -> None:
+    response = client.get(ENROLLMENTS, params={"page_size": "9" * 12}, headers=ACME_ADMIN)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 25
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": "JWT " + "e30." * 20_000},
+        {"X-Forwarded-For": "1.1.1.1, " * 5_000},
+        {"Cookie": "edx-jwt-cookie-header-payload=" + "a" * 30_000},
+        {"Accept-Language": "x" * 30_000},
+    ],
+    ids=["authorization", "forwarded-for", "cookie", "accept-language"],
+)
+def test_oversized_headers_never_cause_a_server_error(client, acme, headers) -> None:
+    response = client.get(PAGE, headers={**ACME_ADMIN, **headers})
+    assert response.status_code in {200, 400, 401, 431}, response.text[:300]
+
+
+def test_enrollment_queries_run_under_a_shorter_statement_timeout(
+    client, acme, monkeypatch
+) -> None:
+    """Defect 4: the enrollments queries give up well before the API's own 30 s."""
+    from lcm_etl import queries
+
+    seen: list[str] = []
+    real_page, real_iter = queries.enrollments_page, queries.iter_enrollments
+
+    def spy_page(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(conn.exec_driver_sql("SHOW statement_timeout").scalar_one())
+        return real_page(conn, *args, **kwargs)
+
+    def spy_iter(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(conn.exec_driver_sql("SHOW statement_timeout").scalar_one())
+        return real_iter(conn, *args, **kwargs)
+
+    monkeypatch.setattr(queries, "enrollments_page", spy_page)
+    monkeypatch.setattr(queries, "iter_enrollments", spy_iter)
+    assert client.get(ENROLLMENTS, headers=ACME_ADMIN).status_code == 200
+    assert client.get(ENROLLMENTS_CSV, headers=ACME_ADMIN).status_code == 200
+    assert client.get(ENROLLMENTS, params={"no_page": 1}, headers=ACME_ADMIN).status_code == 200
+    assert seen == ["5s", "5s", "5s"]
+    assert queries.STATEMENT_TIMEOUT == "30s"
+
+
+# --- numeric extremes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "status"),
+    [
+        ("100", 200),
+        ("100.00", 200),
+        ("0", 200),
+        ("-0", 200),
+        ("1e-10", 200),
+        ("1.5000000000000000000000", 200),  # trailing zeros are not precision
+        ("9999999999.99", 200),
+        ("1e-11", 400),
+        ("1e-20000", 400),
+        ("-1e-20000", 400),
+        ("1e10", 400),
+        ("1e20000", 400),
+        ("-1e20000", 400),
+        ("NaN", 400),
+        ("sNaN", 400),
+        ("Infinity", 400),
+        ("-inf", 400),
+        ("0x10", 400),
+        ("1_000", 400),
+        ("١٠٠", 400),  # Arabic-Indic digits: Decimal() would read 100
+        (" 100 ", 200),
+        ("+1.5E+2", 200),
+        (".5", 200),
+        ("5.", 200),
+    ],
+)
+def test_numeric_parameters_are_bounded_on_both_sides(client, acme, value, status) -> None:
+    """Defect 5: ``discount_value=1e-20000`` overflowed PostgreSQL's NUMERIC (a 500)."""
+    response = client.get(ADMIN_OFFERS, params={"discount_value": value}, headers=ACME_ADMIN)
+    assert response.status_code == status, response.text
+
+
+# --- injection in every parameter ---------------------------------------------------------------
+
+INJECTIONS = [
+    "' OR '1'='1",
+    "'; DROP TABLE lcm.offer_summary; --",
+    "1 OR 1=1",
+    "1; SELECT pg_sleep(10)",
+    "%",
+    "_",
+    "\\",
+    "%' OR enterprise_customer_uuid IS NOT NULL OR '",
+    f"{GLOBEX}",
+    "$$; RESET ROLE; $$",
+    "\x00",
+    "ä\u202e\ufeff",
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    '{"$gt": ""}',
+]
+PARAMETERS = [
+    (ENROLLMENTS, name)
+    for name in (
+        "page",
+        "page_size",
+        "offer_id",
+        "ignore_null_course_list_price",
+        "ordering",
+        "search",
+        "search_course",
+        "no_page",
+    )
+] + [
+    (ENROLLMENTS_CSV, "search"),
+    (ENROLLMENTS_CSV, "ordering"),
+    (ANALYTICS_OFFERS, "offer_id"),
+    (ANALYTICS_OFFERS, "status"),
+    (ANALYTICS_OFFERS, "ordering"),
+    (ANALYTICS_OFFERS, "page"),
+    (ADMIN_OFFERS, "is_current"),
+    (ADMIN_OFFERS, "usage_type"),
+    (ADMIN_OFFERS, "discount_value"),
+    (ADMIN_OFFERS, "status"),
+    (ADMIN_OFFERS, "max_user_applications__isnull"),
+    (ADMIN_OFFERS, "max_user_discount__isnull"),
+    (ADMIN_OFFERS, "page_size"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), PARAMETERS)
+def test_injection_in_every_parameter(client, engine, acme, path, name) -> None:
+    from sqlalchemy import func, select
+
+    from lcm_etl.schema import offer_summary
+
+    for payload in INJECTIONS:
+        response = client.get(path, params={name: payload}, headers=ACME_ADMIN)
+        assert response.status_code in {200, 400, 404}, (name, payload, response.text[:300])
+        assert "globex" not in response.text.lower()
+        if response.status_code != 200:
+            assert response.json()["detail"]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(offer_summary)).scalar_one() == 2
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "8812 OR 1=1",
+        "8812'--",
+        "9000",  # GLOBEX's offer through ACME's URL
+        "%25",
+        "..%2F..%2Fhealthz",
+        "9" * 40,
+        "-1",
+    ],
+)
+def test_injection_in_path_segments(client, acme, segment) -> None:
+    for path in (
+        f"/enterprise/api/v1/enterprise/{ACME}/offers/{segment}/",
+        f"/api/v2/enterprise/{ACME}/enterprise-admin-offers/{segment}/",
+    ):
+        response = client.get(path, headers=ACME_ADMIN)
+        assert response.status_code in {400, 404}, (path, response.text[:300])
+
+
+@pytest.mark.parametrize(
+    "enterprise",
+    [f"{ACME}' OR '1'='1", f"{ACME};", f"urn:uuid:{ACME}", f"{{{ACME}}}", "*", "%2A"],
+)
+def test_injection_in_the_enterprise_segment(client, acme, enterprise) -> None:
+    response = client.get(
+        f"/api/v1/enterprises/{enterprise}/learner-credit",
+        headers={"Authorization": ACME_ADMIN["Authorization"]},
+    )
+    assert response.status_code in {400, 404}, response.text[:300]

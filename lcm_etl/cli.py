@@ -4,11 +4,13 @@ heavy modules are imported inside the commands so ``lcm-etl --help`` stays insta
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -39,6 +41,31 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def explained(command: Callable[P, R]) -> Callable[P, R]:
+    """Run a command; an expected failure (``lcm_etl.failures.describe``) is one or two sentences
+    on stderr and a non-zero exit (2 for a bad setting, 1 otherwise), not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        from lcm_etl import failures
+
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            sentence = failures.describe(exc)
+            if sentence is None:
+                raise
+            _fail(sentence, code=2 if isinstance(exc, ConfigError) else 1)
+
+    return run
+
+
 def _settings() -> Settings:
     try:
         return get_settings()
@@ -47,6 +74,7 @@ def _settings() -> Settings:
 
 
 @app.command()
+@explained
 def migrate() -> None:
     """Create or upgrade the read-model schema (Alembic, to head)."""
     from lcm_etl import migrate as migrations
@@ -59,6 +87,7 @@ def migrate() -> None:
 
 
 @app.command("demo-source")
+@explained
 def demo_source(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same source.")
@@ -91,6 +120,7 @@ class RunMode(enum.StrEnum):
 
 
 @app.command()
+@explained
 def run(
     full: Annotated[bool, typer.Option("--full", help="Re-read every source row.")] = False,
     incremental: Annotated[
@@ -111,12 +141,9 @@ def run(
     targets = [_parse_uuid(value) for value in enterprise or []]
     mode: pipeline.Mode = "targeted" if targets else ("full" if full else "incremental")
     with RichProgress(console) as progress:
-        try:
-            result = pipeline.run_pass(
-                settings, mode=mode, trigger="manual", enterprise_uuids=targets, progress=progress
-            )
-        except pipeline.PassFailed as exc:
-            _fail(str(exc), code=1)
+        result = pipeline.run_pass(
+            settings, mode=mode, trigger="manual", enterprise_uuids=targets, progress=progress
+        )
     progress.print_summary(result)
 
 
@@ -128,6 +155,7 @@ def _parse_uuid(value: str) -> uuid.UUID:
 
 
 @app.command()
+@explained
 def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise customer UUID.")]) -> None:
     """Print the learner-credit page answer of one enterprise (the API's JSON)."""
     from lcm_etl import queries
@@ -143,6 +171,7 @@ def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise custome
 
 
 @app.command()
+@explained
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
@@ -154,13 +183,11 @@ def serve(
     """Serve the HTTP API (FastAPI + uvicorn); OpenAPI at /docs."""
     from lcm_etl.api import server
 
-    try:
-        server.serve(_settings(), host=host, port=port, workers=workers, access_log=access_log)
-    except ConfigError as exc:
-        _fail(str(exc))
+    server.serve(_settings(), host=host, port=port, workers=workers, access_log=access_log)
 
 
 @app.command("consume-events")
+@explained
 def consume_events(
     until_idle: Annotated[
         bool, typer.Option("--until-idle", help="Drain what is pending, then exit.")
@@ -173,6 +200,7 @@ def consume_events(
 
 
 @app.command()
+@explained
 def bench(
     scale: Annotated[Scale, typer.Option(help="Source size.")] = Scale.S,
     json_file: Annotated[
@@ -191,6 +219,7 @@ def bench(
 
 
 @app.command("bench-freshness")
+@explained
 def bench_freshness(
     rounds: Annotated[int, typer.Option(min=1, max=20, help="Enrollments to time.")] = 3,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write results.")] = None,
@@ -202,6 +231,7 @@ def bench_freshness(
 
 
 @embedded_db_app.command("stop")
+@explained
 def embedded_db_stop() -> None:
     """Stop the embedded PostgreSQL (it keeps running between commands otherwise)."""
     from lcm_etl.db import stop_embedded_postgres
@@ -214,6 +244,7 @@ def embedded_db_stop() -> None:
 
 
 @embedded_db_app.command("url")
+@explained
 def embedded_db_url() -> None:
     """Start the embedded PostgreSQL if needed and print its URL (for psql or an analyst tool)."""
     from lcm_etl.db import embedded_postgres_url

@@ -127,6 +127,10 @@ class Settings(BaseSettings):
     """How long a waiting consumer blocks on XREADGROUP before it checks for a stop request."""
     event_bus_claim_min_idle_ms: int = Field(default=60_000, ge=0)
     """Entries pending this long with another consumer of the group are reclaimed (XAUTOCLAIM)."""
+    event_bus_retry_initial_seconds: float = Field(default=1.0, gt=0, le=60)
+    """The consumer's first wait after losing Redis or the read model; each retry doubles it."""
+    event_bus_retry_max_seconds: float = Field(default=60.0, gt=0, le=3_600)
+    """The longest wait between two retries of the consumer (capped exponential backoff)."""
     full_pass_hour_utc: int = Field(default=0, ge=0, le=23)
     """The scheduled ingest of this UTC hour re-reads every source row (daily full pass)."""
     notify_timeout_seconds: float = Field(default=20.0, gt=0, le=300)

@@ -18,9 +18,12 @@ Delivery is at-least-once and every effect is idempotent:
    are marked processed only when it succeeded, so a failed or interrupted refresh is retried by
    the next cycle — or the next start — from the table, not from the stream.
 
-Infrastructure errors (Redis or PostgreSQL unreachable) end the process: whatever was not
-acknowledged is redelivered when its supervisor (compose ``restart:``, systemd, Kubernetes)
-starts it again, so exiting loses nothing and is simpler than retrying in place.
+Infrastructure errors (Redis or PostgreSQL unreachable) are waited out: the consumer is a
+long-running service, so it retries with capped exponential backoff (tenacity:
+``LCM_EVENT_BUS_RETRY_INITIAL_SECONDS`` doubling up to ``LCM_EVENT_BUS_RETRY_MAX_SECONDS``),
+logs each retry, and resumes where it was (unacknowledged entries are read again as its own
+pending ones). It exits only on SIGTERM/SIGINT — or, with ``--until-idle``, after
+``UNTIL_IDLE_ATTEMPTS`` failed attempts, with a sentence naming what failed and exit status 1.
 """
 
 from __future__ import annotations
@@ -35,10 +38,12 @@ from types import FrameType
 from typing import Any
 
 import redis
+import tenacity
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
+from lcm_etl import failures
 from lcm_etl.db import lms_source_url, read_model_engine
 from lcm_etl.events import store
 from lcm_etl.events.enterprises import (
@@ -61,6 +66,9 @@ from lcm_etl.settings import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 Fields = Mapping[bytes, bytes]
+
+# With --until-idle (a drain job, not a service), give up after this many failed attempts.
+UNTIL_IDLE_ATTEMPTS = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -354,6 +362,43 @@ def _str(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def run_with_retries(
+    consumer: EventConsumer, settings: Settings, *, until_idle: bool, stop: threading.Event
+) -> ConsumerStats:
+    """``consumer.run``, retried when Redis or the read model is lost: capped exponential
+    backoff, each retry logged, the waits cut short by ``stop`` (a signal). Re-raises the last
+    error once ``stop`` is set or, with ``until_idle``, after ``UNTIL_IDLE_ATTEMPTS`` attempts."""
+
+    def log_retry(state: tenacity.RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "%s Retrying in %.1f s (attempt %d failed).",
+            failures.describe(error) if error else "Unknown error.",
+            wait,
+            state.attempt_number,
+        )
+
+    def pause(seconds: float) -> None:
+        stop.wait(seconds)  # a signal ends the wait at once
+
+    give_up: tenacity.stop.stop_base = tenacity.stop_when_event_set(stop)
+    if until_idle:
+        give_up = give_up | tenacity.stop_after_attempt(UNTIL_IDLE_ATTEMPTS)
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(failures.TRANSIENT),
+        wait=tenacity.wait_exponential(
+            multiplier=settings.event_bus_retry_initial_seconds,
+            max=settings.event_bus_retry_max_seconds,
+        ),
+        stop=give_up,
+        sleep=pause,
+        before_sleep=log_retry,
+        reraise=True,
+    )
+    return retrying(consumer.run, until_idle=until_idle, stop=stop)
+
+
 def main(settings: Settings, *, until_idle: bool, console: Console | None = None) -> ConsumerStats:
     """The CLI entry point: consume until idle, or until SIGTERM/SIGINT."""
     console = console or Console(stderr=True)
@@ -380,7 +425,12 @@ def main(settings: Settings, *, until_idle: bool, console: Console | None = None
     )
     started = time.monotonic()
     try:
-        stats = consumer.run(until_idle=until_idle, stop=stop)
+        stats = run_with_retries(consumer, settings, until_idle=until_idle, stop=stop)
+    except failures.TRANSIENT as exc:
+        if not stop.is_set():
+            console.print(f"[bold red]error:[/] {failures.describe(exc)}")
+            raise SystemExit(1) from None
+        stats = consumer.stats  # stopped by a signal while waiting to retry
     finally:
         consumer.close()
     console.print(f"{stats.describe()} in {time.monotonic() - started:.1f} s")

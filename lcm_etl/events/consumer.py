@@ -416,9 +416,10 @@ def main(settings: Settings, *, until_idle: bool, console: Console | None = None
         console.print("stopping after the current batch…")
         stop.set()
 
+    previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, request_stop)
-        signal.signal(signal.SIGINT, request_stop)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, request_stop)
     mode = "until idle" if until_idle else "until stopped"
     console.print(
         f"consuming {', '.join(consumer.streams)} as {consumer.group}/{consumer.name} ({mode})"
@@ -433,6 +434,8 @@ def main(settings: Settings, *, until_idle: bool, console: Console | None = None
         stats = consumer.stats  # stopped by a signal while waiting to retry
     finally:
         consumer.close()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     console.print(f"{stats.describe()} in {time.monotonic() - started:.1f} s")
     if until_idle and stats.refresh_failures and not _all_refreshed(settings):
         raise SystemExit(1)

@@ -434,8 +434,8 @@ def main(settings: Settings, *, until_idle: bool, console: Console | None = None
         stats = consumer.stats  # stopped by a signal while waiting to retry
     finally:
         consumer.close()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     console.print(f"{stats.describe()} in {time.monotonic() - started:.1f} s")
     if until_idle and stats.refresh_failures and not _all_refreshed(settings):
         raise SystemExit(1)

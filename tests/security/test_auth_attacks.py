@@ -285,3 +285,38 @@ def test_role_spellings(client, role, status) -> None:
 )
 def test_roles_claim_of_the_wrong_shape_grants_nothing(client, roles) -> None:
     assert get(client, make_token(roles)).status_code == 403
+
+
+# --- the same attacks through the admin portal's JWT cookies ------------------------------------
+
+
+def _cookies(token: str) -> dict[str, str]:
+    header_payload, _, signature = token.rpartition(".")
+    return {"edx-jwt-cookie-header-payload": header_payload, "edx-jwt-cookie-signature": signature}
+
+
+@pytest.mark.parametrize("header", HEADER_SHAPES)
+def test_cookie_token_with_a_header_of_the_wrong_shape_is_401(client, header) -> None:
+    client.cookies.update(_cookies(hand_made(header)))
+    try:
+        assert_json_401(client.get(PAGE))
+    finally:
+        client.cookies.clear()
+
+
+@pytest.mark.parametrize(
+    "cookies",
+    [
+        {"edx-jwt-cookie-header-payload": "e30.e30"},
+        {"edx-jwt-cookie-signature": "abc"},
+        {"edx-jwt-cookie-header-payload": "x" * 3_000, "edx-jwt-cookie-signature": "y"},
+        {"edx-jwt-cookie-header-payload": "e30.e30.e30", "edx-jwt-cookie-signature": "."},
+    ],
+    ids=["lone-header-payload", "lone-signature", "oversized", "extra-dots"],
+)
+def test_malformed_cookie_tokens_are_401(client, cookies) -> None:
+    client.cookies.update(cookies)
+    try:
+        assert_json_401(client.get(PAGE))
+    finally:
+        client.cookies.clear()

@@ -27,14 +27,14 @@ from sqlalchemy import Connection, Engine, func, insert, select, text, update
 
 from lcm_etl import sqlfiles
 from lcm_etl.db import ecommerce_source_url, pipeline_lock, read_model_engine
-from lcm_etl.ecommerce_ingest import ALL_TABLES, ControlTotal, EcommerceIngest, Watermarks
-from lcm_etl.eligibility_ingest import ingest_eligibility_sources
-from lcm_etl.extract import source_snapshot
-from lcm_etl.land import Lander, record_rejections, upsert_watermarks
+from lcm_etl.ingest.base import ingest_eligibility_sources
+from lcm_etl.ingest.ecommerce import ALL_TABLES, ControlTotal, EcommerceIngest, Watermarks
+from lcm_etl.ingest.extract import source_snapshot
+from lcm_etl.ingest.land import Lander, record_rejections, upsert_watermarks
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
+from lcm_etl.publish import publish_read_model, vacuum_read_model
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
 from lcm_etl.settings import Settings
-from lcm_etl.transform import publish_read_model, vacuum_read_model
 
 log = logging.getLogger(__name__)
 

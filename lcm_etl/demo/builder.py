@@ -25,7 +25,7 @@ from sqlalchemy import Table
 from lcm_etl.demo import plan as p
 from lcm_etl.demo import vocab
 from lcm_etl.demo.writer import Codec, Row, Sink
-from lcm_etl.sources import ecommerce, license_manager, lms
+from lcm_etl.ingest.sources import ecommerce, license_manager, lms
 
 COMPLETE = "Complete"
 PENDING = "Pending"

@@ -28,7 +28,7 @@ from lcm_etl.schema import (
     watermark,
 )
 
-import eligibility_builder as eb
+from support import eligibility_builder as eb
 
 UTC = dt.UTC
 BASE = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)

@@ -55,8 +55,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import TableClause
 
-from lcm_etl import convert, extract, sqlfiles
-from lcm_etl.land import Lander, LandingTable
+from lcm_etl import convert, sqlfiles
+from lcm_etl.ingest import extract
+from lcm_etl.ingest.land import Lander, LandingTable
+from lcm_etl.ingest.sources.ecommerce import ENTERPRISE_CONDITION
 from lcm_etl.progress import NullProgress, ProgressReporter
 from lcm_etl.schema import (
     raw_benefit,
@@ -71,7 +73,6 @@ from lcm_etl.schema import (
     raw_refund_line,
     raw_user,
 )
-from lcm_etl.sources.ecommerce import ENTERPRISE_CONDITION
 
 SOURCE = "ecommerce"
 CENT = Decimal("0.01")

@@ -57,9 +57,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import TableClause
 
-from lcm_etl import convert, extract
+from lcm_etl import convert
 from lcm_etl.db import license_manager_source_url, lms_source_url
-from lcm_etl.land import Lander, LandingTable, Rejection, payload_of, upsert_watermarks
+from lcm_etl.ingest import extract
+from lcm_etl.ingest.land import Lander, LandingTable, Rejection, payload_of, upsert_watermarks
+from lcm_etl.ingest.sources.ecommerce import ASSIGNABLE_ENTERPRISE_CONDITION
 from lcm_etl.progress import NullProgress, ProgressReporter
 from lcm_etl.schema import (
     raw_coupon_offer,
@@ -73,7 +75,6 @@ from lcm_etl.schema import (
     watermark,
 )
 from lcm_etl.settings import Settings
-from lcm_etl.sources.ecommerce import ASSIGNABLE_ENTERPRISE_CONDITION
 
 log = logging.getLogger(__name__)
 

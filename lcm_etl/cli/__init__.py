@@ -196,7 +196,7 @@ def bench_freshness(
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write results.")] = None,
 ) -> None:
     """Seconds from an enrollment event (XADD) to the page showing its spend, without Airflow."""
-    from lcm_etl.events import freshness
+    from lcm_etl.bench import freshness
 
     freshness.main(_settings(), rounds=rounds, json_path=json_file, console=console)
 

@@ -1,0 +1,1 @@
+"""Ingest: read the source systems and land their rows in ``lcm_raw``."""

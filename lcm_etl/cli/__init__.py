@@ -183,7 +183,7 @@ def bench(
     ] = None,
 ) -> None:
     """Measure the pipeline and the API against the physical limit and compute-on-read."""
-    from lcm_etl import bench as benchmark
+    from lcm_etl.bench import run as benchmark
 
     benchmark.main(
         _settings(), scale=scale.value, json_path=json_file, mysql_url=mysql_url, console=console

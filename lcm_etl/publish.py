@@ -137,14 +137,14 @@ def publish_read_model(
     scope_params = {"since_run": -1 if full else since_landing_run, "full": full}
 
     with progress.step("transform learner-credit offers"):
-        _temp_table(conn, "lc_offer", "transform/stg_learner_credit_offer.sql")
+        _temp_table(conn, "lc_offer", "transform/lc_offer.sql")
         conn.execute(text("CREATE UNIQUE INDEX ON lc_offer (offer_id)"))
         # Issue 3: whose learner emails may be shown (data-sharing consent); the redemptions
         # and the scope of an incremental publish read it.
         _temp_table(
             conn,
             "email_policy",
-            "transform/stg_email_policy.sql",
+            "transform/email_policy.sql",
             {"hide_unknown": settings.hide_emails_when_consent_unknown},
         )
         conn.execute(text("CREATE UNIQUE INDEX ON email_policy (enterprise_customer_uuid)"))
@@ -161,9 +161,9 @@ def publish_read_model(
         conn.execute(text("CREATE UNIQUE INDEX ON scope_order (order_id)"))
 
     with progress.step("transform order lines and discounts"):
-        _temp_table(conn, "scoped_line", "transform/stg_order_line.sql", {"full": full})
+        _temp_table(conn, "scoped_line", "transform/scoped_line.sql", {"full": full})
         conn.execute(text("CREATE INDEX ON scoped_line (order_id)"))
-        _temp_table(conn, "scoped_discount", "transform/stg_order_discount.sql", {"full": full})
+        _temp_table(conn, "scoped_discount", "transform/scoped_discount.sql", {"full": full})
         conn.execute(text("CREATE INDEX ON scoped_discount (order_id)"))
 
     with progress.step("publish lcm.offer_redemption", total=None) as tracker:

@@ -87,6 +87,23 @@ def _temp_table(
     return int(result.rowcount)
 
 
+def configure_session(conn: Connection, settings: Settings) -> None:
+    """The publish transaction's planner and memory settings (``SET LOCAL``: they end with it)."""
+    memory = f"{settings.transform_work_mem_mb}MB"
+    conn.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": memory})
+    # The publish's temporary tables hold every redemption on a full pass; with the default
+    # 8 MB of temp_buffers they would be written out to disk and read back at every step.
+    # (Settable only before a session's first temporary table; each stage has its own.)
+    conn.execute(text("SELECT set_config('temp_buffers', :value, true)"), {"value": memory})
+    # JIT compiles each big-looking query for about a second; an incremental publish is
+    # dozens of queries that touch few rows, and even a full one gains little from it.
+    conn.execute(text("SET LOCAL jit = off"))
+    conn.execute(
+        text("SELECT set_config('random_page_cost', :value, true)"),
+        {"value": str(settings.transform_random_page_cost)},
+    )
+
+
 def merge(
     conn: Connection,
     target: Table,
@@ -302,4 +319,11 @@ def _reconcile(conn: Connection, *, full: bool) -> int:
     return checked
 
 
-__all__ = ["PublishOutcome", "ReconciliationError", "merge", "publish_read_model"]
+__all__ = [
+    "PublishOutcome",
+    "ReconciliationError",
+    "configure_session",
+    "merge",
+    "publish_read_model",
+    "vacuum_read_model",
+]

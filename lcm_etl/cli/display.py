@@ -1,13 +1,10 @@
-"""Progress reporting for pipeline stages: a protocol the pipeline calls, a silent default for
-DAG tasks and tests, and a rich display with a closing table of counts for the CLI."""
+"""The CLI's live progress display (rich) and the closing table of a pass's counts."""
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
 
 from rich import box
 from rich.console import Console
@@ -20,62 +17,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from lcm_etl.pipeline import PassResult
-
+from lcm_etl.progress import StepTracker
+from lcm_etl.runlog import PassResult
 
 _COUNT_COLUMNS = ("extracted", "landed", "rejected", "published")
-
-
-class StepTracker(Protocol):
-    def advance(self, amount: int = 1) -> None: ...
-
-
-class ProgressReporter(Protocol):
-    """What the pipeline reports to: one ``step`` per unit of work (a table, a transform)."""
-
-    def step(
-        self, description: str, total: int | None = None
-    ) -> contextlib.AbstractContextManager[StepTracker]: ...
-
-    def note(self, message: str) -> None: ...
-
-
-class _NullTracker:
-    def advance(self, amount: int = 1) -> None:
-        return None
-
-
-class NullProgress:
-    """Reports nothing (DAG tasks log through the run log instead)."""
-
-    @contextlib.contextmanager
-    def step(self, description: str, total: int | None = None) -> Iterator[StepTracker]:
-        yield _NullTracker()
-
-    def note(self, message: str) -> None:
-        return None
-
-
-class TimedProgress:
-    """Forwards to another reporter and records each step's wall time (for ``pipeline_run``)."""
-
-    def __init__(self, inner: ProgressReporter, timings: dict[str, float]) -> None:
-        self._inner = inner
-        self.timings = timings
-
-    @contextlib.contextmanager
-    def step(self, description: str, total: int | None = None) -> Iterator[StepTracker]:
-        start = time.perf_counter()
-        try:
-            with self._inner.step(description, total) as tracker:
-                yield tracker
-        finally:
-            elapsed = time.perf_counter() - start
-            self.timings[description] = round(self.timings.get(description, 0.0) + elapsed, 3)
-
-    def note(self, message: str) -> None:
-        self._inner.note(message)
 
 
 class _RichTracker:
@@ -141,10 +86,7 @@ class RichProgress:
                 stage.stage,
                 str(stage.run_id),
                 "ok" if stage.status == "succeeded" else stage.status,
-                *(
-                    f"{counts[key]:,}" if key in counts else ""
-                    for key in ("extracted", "landed", "rejected", "published")
-                ),
+                *(f"{counts[key]:,}" if key in counts else "" for key in _COUNT_COLUMNS),
                 f"{stage.seconds:.1f}",
             )
         self._console.print(table)

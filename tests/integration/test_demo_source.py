@@ -22,7 +22,7 @@ from lcm_etl.demo import plan as p
 from lcm_etl.demo.writer import DEMO_TABLES
 from lcm_etl.ingest.sources import ecommerce
 
-DDL_DIR = Path(__file__).resolve().parents[2] / "lcm_etl" / "sources" / "ddl"
+DDL_DIR = Path(__file__).resolve().parents[2] / "lcm_etl" / "ingest" / "sources" / "ddl"
 SEED = 7
 
 

@@ -56,7 +56,9 @@ def assert_told_in_sentences(result: Result, *names: str, output: str | None = N
 
 
 @pytest.mark.parametrize(
-    "args", [["run", "--full"], ["page", str(uuid.uuid4())], ["migrate"]], ids=str
+    "args",
+    [["run", "--full"], ["page", "0a9ad1e6-6f5e-4c3b-9a57-1d2c3b4a5e6f"], ["migrate"]],
+    ids=["run", "page", "migrate"],
 )
 def test_an_unreachable_read_model_is_a_sentence(invoke, args) -> None:
     result = invoke(args, LCM_DATABASE_URL=UNREACHABLE_POSTGRES)

@@ -88,18 +88,22 @@ def fail(engine: Engine, run_id: int, error: BaseException) -> None:
             update(pipeline_run)
             .where(pipeline_run.c.run_id == run_id)
             .values(
-                status="failed", finished_at=func.now(), error=f"{type(error).__name__}: {error}"
+                status="failed",
+                finished_at=func.clock_timestamp(),
+                error=f"{type(error).__name__}: {error}",
             )
         )
 
 
 def finish(conn: Connection, run_id: int, **values: Any) -> None:
     """Mark the run ``succeeded`` with its figures, in the stage's transaction (so the row says
-    succeeded exactly when the stage's effects are committed)."""
+    succeeded exactly when the stage's effects are committed). ``finished_at`` is the clock at
+    the end of the work, not ``now()`` — the start of its transaction, which would make a long
+    publish look that much fresher to /healthz."""
     conn.execute(
         update(pipeline_run)
         .where(pipeline_run.c.run_id == run_id)
-        .values(status="succeeded", finished_at=func.now(), **values)
+        .values(status="succeeded", finished_at=func.clock_timestamp(), **values)
     )
 
 

@@ -311,3 +311,32 @@ def test_a_reconciliation_mismatch_fails_the_pass_and_keeps_the_previous_state(
         ).one()
     assert (failed.stage, failed.status) == ("publish", "failed")
     assert "landed spend 10.00 − rejected 0 ≠ redeemed 9.99" in failed.error
+
+
+def test_finished_at_is_when_the_work_ended_not_when_its_transaction_began(
+    golden_settings, engine, monkeypatch
+) -> None:
+    """``finished_at`` was ``now()``, the work transaction's start, so /healthz understated the
+    age of the data by the length of the publish."""
+    _, settings = golden_settings
+    work_done: list[object] = []
+    real_publish = pipeline.publish_read_model
+
+    def publish_then_note_the_time(conn, **kwargs):  # type: ignore[no-untyped-def]
+        outcome = real_publish(conn, **kwargs)
+        work_done.append(conn.execute(text("SELECT clock_timestamp()")).scalar_one())
+        return outcome
+
+    monkeypatch.setattr(pipeline, "publish_read_model", publish_then_note_the_time)
+    result = pipeline.run_pass(settings, mode="full", trigger="manual")
+    with engine.connect() as conn:
+        runs = {
+            row.run_id: row
+            for row in conn.execute(
+                select(pipeline_run.c.run_id, pipeline_run.c.finished_at, pipeline_run.c.data_as_of)
+            )
+        }
+    assert runs[result.publish.run_id].finished_at >= work_done[0]
+    # The ingest reads data_as_of (now()) first thing in its transaction; it ends later.
+    ingest = runs[result.ingest.run_id]
+    assert ingest.finished_at > ingest.data_as_of

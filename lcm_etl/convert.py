@@ -17,6 +17,12 @@ from typing import Any
 Converter = Callable[[Any], Any]
 
 UTC = dt.UTC
+# The longest text a landing column holds. ecommerce's and the LMS's character columns are at
+# most 255 long and nothing the read model shows needs more; a longer value (a planted 10 MB
+# course title) is rejected rather than landed, stored and served.
+MAX_TEXT_CHARS = 10_000
+# Amounts are DECIMAL(12,2) in the sources and the read model.
+MAX_DECIMAL = Decimal("1e10")
 
 
 class BadValue(ValueError):
@@ -51,7 +57,8 @@ def to_int(value: Any) -> int | None:
     raise BadValue(f"not an integer: {value!r}")
 
 
-def to_decimal(value: Any) -> Decimal | None:
+def to_decimal(value: Any, *, bounded: bool = True) -> Decimal | None:
+    """A finite decimal; with ``bounded``, one that fits DECIMAL(12,2) (below 10^10)."""
     if value is None:
         return None
     if isinstance(value, Decimal):
@@ -74,7 +81,7 @@ def to_decimal(value: Any) -> Decimal | None:
         raise BadValue(f"not a decimal: {value!r}")
     if not result.is_finite():
         raise BadValue(f"not a finite decimal: {value!r}")
-    if abs(result) >= Decimal("1e10"):
+    if bounded and abs(result) >= MAX_DECIMAL:
         raise BadValue(f"decimal out of range for DECIMAL(12,2): {value!r}")
     return result
 
@@ -115,6 +122,8 @@ def to_text(value: Any) -> str | None:
         raise BadValue(f"not text: {value!r}")
     if "\x00" in text:
         raise BadValue("text contains a NUL byte")
+    if len(text) > MAX_TEXT_CHARS:
+        raise BadValue(f"text longer than {MAX_TEXT_CHARS} characters ({len(text)})")
     return text
 
 

@@ -38,7 +38,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -535,7 +535,7 @@ class EcommerceIngest:
             for key, amount, count in self.source.execute(statement):
                 # Amounts are DECIMAL(12,2), so their exact sum has cents; a source that sums in
                 # floating point (SQLite) is a few ULPs off, which rounding to cents removes.
-                exact = (convert.to_decimal(amount) or Decimal(0)).quantize(CENT)
+                exact = _source_total(amount)
                 totals.append(
                     ControlTotal(
                         enterprise_key=str(key),
@@ -544,6 +544,15 @@ class EcommerceIngest:
                     )
                 )
         return totals
+
+
+def _source_total(amount: object) -> Decimal:
+    """The source's own sum, to cents; ``Infinity`` when it cannot be one (a planted 1e20 that
+    the landing rejects as unreadable, which then explains the difference) — never an error."""
+    try:
+        return (convert.to_decimal(amount, bounded=False) or Decimal(0)).quantize(CENT)
+    except (convert.BadValue, InvalidOperation):
+        return Decimal("Infinity")
 
 
 class Ecommerce:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
+import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -87,10 +88,58 @@ def batches(
     elif dialect.name == "postgresql":
         cursor = raw.cursor(name=f"lcm_extract_{next(_cursor_names)}")
     else:
-        cursor = raw.cursor()
+        yield from _sqlite_batches(raw, str(compiled), params, batch_size)
+        return
     try:
         cursor.execute(str(compiled), params)
         while batch := cursor.fetchmany(batch_size):
             yield batch
     finally:
         cursor.close()
+
+
+def _lenient_text(data: bytes) -> str | bytes:
+    """SQLite text as ``str`` when it is UTF-8, else the raw bytes (the landing rejects them)."""
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data
+
+
+def _sqlite_batches(
+    raw: Any, statement: str, params: Any, batch_size: int
+) -> Iterator[Sequence[Sequence[Any]]]:
+    """SQLite keeps whatever bytes it is given in a TEXT cell, and the driver's decoding error
+    would end the whole read. Read at C speed; at such an error, read the same statement again
+    (same snapshot, same plan, same order) with a decoder that hands the bad cell over as bytes,
+    past the rows already yielded, so the landing rejects that row as ``unreadable_value``."""
+    sent = 0
+    cursor = raw.cursor()
+    try:
+        cursor.execute(statement, params)
+        while batch := cursor.fetchmany(batch_size):
+            sent += len(batch)
+            yield batch
+        return
+    except sqlite3.OperationalError as exc:
+        if "decode" not in str(exc).lower():
+            raise
+    finally:
+        cursor.close()
+    previous = raw.text_factory
+    raw.text_factory = _lenient_text
+    cursor = raw.cursor()
+    try:
+        cursor.execute(statement, params)
+        skipped = 0
+        while batch := cursor.fetchmany(batch_size):
+            if skipped < sent:
+                drop = min(sent - skipped, len(batch))
+                skipped += drop
+                batch = batch[drop:]
+                if not batch:
+                    continue
+            yield batch
+    finally:
+        cursor.close()
+        raw.text_factory = previous

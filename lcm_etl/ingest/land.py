@@ -44,6 +44,9 @@ from lcm_etl import convert
 from lcm_etl.schema import rejected_record
 
 LANDED_COLUMNS = ("landed_run_id", "landed_at")
+# A rejected row's payload keeps this much of each text value (a planted 10 MB string is not
+# copied into lcm_raw.rejected_record either).
+PAYLOAD_TEXT_CHARS = 1_000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,8 +125,11 @@ def _datetimes_ok(values: Sequence[Any]) -> bool:
 
 
 def _texts_ok(values: Sequence[Any]) -> bool:
-    return set(map(type, values)) <= {str, _NONE} and "\x00" not in "".join(
-        filter(_not_none, values)
+    if not set(map(type, values)) <= {str, _NONE}:
+        return False
+    present = list(filter(_not_none, values))
+    return max(map(len, present), default=0) <= convert.MAX_TEXT_CHARS and "\x00" not in "".join(
+        present
     )
 
 
@@ -212,6 +218,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if isinstance(value, str):
+        if len(value) > PAYLOAD_TEXT_CHARS:  # keep what identifies it, not the whole of it
+            value = f"{value[:PAYLOAD_TEXT_CHARS]}… ({len(value)} characters)"
         return value.replace("\x00", "\\0")
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)

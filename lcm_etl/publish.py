@@ -168,6 +168,8 @@ def publish_read_model(
 
     with progress.step("transform scope"):
         _temp_table(conn, "changed_offer", "transform/changed_offer.sql")
+        _temp_table(conn, "unreadable_order", "transform/unreadable_order.sql")
+        conn.execute(text("CREATE UNIQUE INDEX ON unreadable_order (order_id)"))
         if full:
             scope_orders = _temp_table(conn, "scope_order", "transform/scope_order_full.sql")
         else:

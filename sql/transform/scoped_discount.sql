@@ -43,11 +43,20 @@ SELECT
     r.status = 'Complete' AS is_spend,
     CASE
         WHEN r.id IS NULL THEN 'discount_order_missing'
+        -- The source has the offer, but the landing could not read it: not "unknown".
+        WHEN o.offer_id IS NULL AND EXISTS (
+            SELECT 1 FROM lcm_raw.rejected_record AS rr
+            WHERE rr.source = 'ecommerce' AND rr.source_table = 'offer_conditionaloffer'
+                AND rr.natural_key = discount.offer_id::text AND rr.reason = 'unreadable_value'
+                AND rr.resolved_at IS NULL
+        ) THEN 'discount_offer_rejected'
         WHEN o.offer_id IS NULL THEN 'discount_unknown_offer'
         WHEN o.reject_reason IS NOT NULL THEN 'discount_offer_rejected'
         WHEN discount.amount IS NULL THEN 'discount_amount_null'
         WHEN discount.amount < 0 THEN 'discount_amount_negative'
         WHEN discount.duplicate_rank > 1 THEN 'conflicting_duplicate'
+        -- A line or refund the landing could not read: the landed lines are not all of them.
+        WHEN unreadable_order.order_id IS NOT NULL THEN 'order_has_invalid_line'
         WHEN coalesce(line_state.line_count, 0) = 0 THEN 'order_without_lines'
         WHEN line_state.bad_line_count > 0 THEN 'order_has_invalid_line'
         WHEN r.date_placed IS NULL THEN 'order_missing_date'
@@ -56,3 +65,4 @@ FROM discount
 LEFT JOIN lcm_raw.ecommerce_order AS r ON r.id = discount.order_id
 LEFT JOIN lc_offer AS o ON o.offer_id = discount.offer_id
 LEFT JOIN line_state ON line_state.order_id = discount.order_id
+LEFT JOIN unreadable_order ON unreadable_order.order_id = discount.order_id

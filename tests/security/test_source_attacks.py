@@ -135,6 +135,17 @@ def test_an_unreadable_refund_line_withholds_its_orders_discount(source, setting
     assert summary(engine, ACME).amount_spent == D("50.00")
 
 
+def test_an_offer_unreadable_at_landing_is_not_an_unknown_offer(source, settings, engine) -> None:
+    offer, _ = two_line_order(source)
+    poke(source, "UPDATE offer_conditionaloffer SET max_discount = 'lots' WHERE id = :o", o=offer)
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    found = rejections(engine)
+    assert ("offer_conditionaloffer", "unreadable_value") in found
+    assert ("order_orderdiscount", "discount_unknown_offer") not in found
+    withheld = found[("order_orderdiscount", "discount_offer_rejected")]
+    assert withheld.amount in (D("50.00"), D("198.00"))
+
+
 # --- defect 6: one bad cell must not fail the pass ------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import redis
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from lcm_etl.db import LockTimeout
+from lcm_etl.runlog import PassFailed
 from lcm_etl.settings import ConfigError
 
 # What a long-running process may wait out: the server comes back, the network heals.
@@ -31,9 +32,6 @@ def first_line(error: BaseException) -> str:
 
 def describe(error: BaseException) -> str | None:
     """One or two sentences for an expected failure; None for anything else."""
-    # Imported here: the pipeline pulls in the whole ingest and publish machinery.
-    from lcm_etl.pipeline import PassFailed
-
     if isinstance(error, ConfigError):
         return str(error)
     if isinstance(error, PassFailed):

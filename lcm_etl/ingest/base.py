@@ -10,10 +10,13 @@ landing transaction.
 :class:`TableSource` is the reader the coupons, LMS and license-manager sources share: each table
 is read with one query, streamed in batches through an optional row check (a row to land, or a
 rejection with a reason code), and landed; a table read whole (watermark ``full``) loses the rows
-the source no longer has; a table marked ``modified`` is read from its mark on. A table the source
-lacks, or a source whose URL is unset, is not read and its marks are removed: its facts become
-unknown (NULL in ``lcm.enterprise_eligibility``, never a reason), and a later pass that has it
-again reads it from scratch. Its landed rows stay.
+the source no longer has; a table marked ``modified`` is read from its mark on. A source whose URL
+is unset is not read and its marks are removed: its facts become unknown (NULL in
+``lcm.enterprise_eligibility``, never a reason), and a later pass that has it again reads it from
+scratch. Its landed rows stay. A source whose URL is *configured* (its ``setting`` is set) but
+whose database lacks one of its tables fails the pass (:class:`MissingSourceTables`): a mistyped
+SQLite path creates an empty file, and reading it as "unknown" would turn facts such as a disabled
+LCM screen into no reason at all. Only a source's implicit default (the demo file) may lack them.
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ from lcm_etl.progress import ProgressReporter, timed
 from lcm_etl.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class MissingSourceTables(RuntimeError):
+    """A configured source's database lacks tables the source reads; the message names the
+    setting and the tables."""
 
 
 @dataclasses.dataclass
@@ -137,6 +145,8 @@ class TableSource:
     tables: ClassVar[tuple[LandingTable, ...]]
     #: The database a URL names, as the run log's ``sources`` reports it (None: report none).
     reports_source: ClassVar[str | None] = None
+    #: The setting that configures the source's URL: when it is set, every table must exist.
+    setting: ClassVar[str | None] = None
 
     def url(self, settings: Settings) -> URL | None:
         raise NotImplementedError
@@ -151,6 +161,8 @@ class TableSource:
     def run(self, ingest: IngestRun) -> SourceResult:
         url = self.url(ingest.settings)
         reader = TableReader(ingest, self.tables)
+        if self.setting is not None and getattr(ingest.settings, self.setting):
+            reader.required_by = f"LCM_{self.setting.upper()}"
         with ingest.timed(f"extract_{self.name}"):
             if url is None:
                 reader.forget(self.tables)
@@ -206,6 +218,8 @@ class TableReader:
         }
         self.marks: dict[LandingTable, dt.datetime | None] = {}
         self.unknown: set[LandingTable] = set()
+        #: The setting that configured the source, when one did: missing tables are an error.
+        self.required_by: str | None = None
 
     # ---- watermarks -------------------------------------------------------------------------
 
@@ -225,6 +239,12 @@ class TableReader:
         and the run log and the progress say which tables were missing."""
         inspector = inspect(source)
         missing = [spec for spec in specs if not inspector.has_table(spec.source_table)]
+        if missing and self.required_by:
+            names = ", ".join(spec.source_table for spec in missing)
+            raise MissingSourceTables(
+                f"{self.required_by} points at a database without the {missing[0].source} "
+                f"table(s) {names}; check the URL (a mistyped SQLite path creates an empty file)"
+            )
         for spec in missing:
             message = (
                 f"the {spec.source} source has no table {spec.source_table}: the facts it gives "

@@ -44,6 +44,7 @@ VOUCHER_END_BEFORE_START = "voucher_end_before_start"
 class Coupons(TableSource):
     name: ClassVar[str] = "coupons"
     tables: ClassVar[tuple[LandingTable, ...]] = TABLES
+    setting: ClassVar[str | None] = "ecommerce_database_url"
 
     def url(self, settings: Settings) -> URL | None:
         return ecommerce_source_url(settings)

@@ -48,6 +48,7 @@ from sqlalchemy import (
     and_,
     exists,
     func,
+    inspect,
     literal,
     or_,
     select,
@@ -58,7 +59,7 @@ from sqlalchemy.sql.expression import TableClause
 from lcm_etl import convert, sqlfiles
 from lcm_etl.db import ecommerce_source_url
 from lcm_etl.ingest import extract, watermarks
-from lcm_etl.ingest.base import IngestRun, SourceResult
+from lcm_etl.ingest.base import IngestRun, MissingSourceTables, SourceResult
 from lcm_etl.ingest.control_totals import ControlTotal, check_control_totals
 from lcm_etl.ingest.land import (
     Lander,
@@ -81,6 +82,7 @@ from lcm_etl.schema import (
     raw_refund_line,
     raw_user,
 )
+from lcm_etl.settings import Settings
 
 SYSTEM = "ecommerce"
 CENT = Decimal("0.01")
@@ -555,6 +557,24 @@ def _source_total(amount: object) -> Decimal:
         return Decimal("Infinity")
 
 
+def _require_tables(source: Connection, settings: Settings) -> None:
+    """Fail with a sentence, not a driver error, when the source lacks tables the pass reads."""
+    inspector = inspect(source)
+    missing = [
+        spec.source_table for spec in ALL_TABLES if not inspector.has_table(spec.source_table)
+    ]
+    if missing:
+        where = (
+            "LCM_ECOMMERCE_DATABASE_URL points at"
+            if settings.ecommerce_database_url
+            else f"The demo source {settings.demo_source_path} is"
+        )
+        raise MissingSourceTables(
+            f"{where} a database without the ecommerce table(s) {', '.join(missing)}; check the "
+            "URL (a mistyped SQLite path creates an empty file)"
+        )
+
+
 class Ecommerce:
     """The ecommerce source: learner-credit offers and their redemptions (see the module
     docstring). One run extracts and lands, records the rejections, and, on a full pass, checks
@@ -566,9 +586,11 @@ class Ecommerce:
     def run(self, ingest: IngestRun) -> SourceResult:
         conn = ingest.conn
         url = ecommerce_source_url(ingest.settings)
+        source = ingest.snapshot(url)
+        _require_tables(source, ingest.settings)
         lander = Lander(conn, ingest.run_id, full=ingest.full)
         extraction = EcommerceIngest(
-            ingest.snapshot(url),
+            source,
             lander,
             mode=ingest.mode,
             previous=Watermarks.load(conn),

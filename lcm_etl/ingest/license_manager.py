@@ -42,6 +42,7 @@ class LicenseManager(TableSource):
     name: ClassVar[str] = "license_manager"
     tables: ClassVar[tuple[LandingTable, ...]] = TABLES
     reports_source: ClassVar[str | None] = SYSTEM
+    setting: ClassVar[str | None] = "license_manager_database_url"
 
     def url(self, settings: Settings) -> URL | None:
         return license_manager_source_url(settings)

@@ -48,6 +48,7 @@ class Lms(TableSource):
     name: ClassVar[str] = "lms"
     tables: ClassVar[tuple[LandingTable, ...]] = TABLES
     reports_source: ClassVar[str | None] = SYSTEM
+    setting: ClassVar[str | None] = "lms_database_url"
 
     def url(self, settings: Settings) -> URL | None:
         return lms_source_url(settings)

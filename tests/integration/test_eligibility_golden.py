@@ -232,24 +232,6 @@ def test_without_license_manager_subscriptions_are_unknown(golden, engine, make_
     assert rows[eb.NOT_FCFS_SUBSCRIBED].reasons == ["offer_not_fcfs_org_wide"]
 
 
-def test_an_lms_without_the_tables_is_unknown_not_an_error(
-    golden, engine, make_settings, tmp_path
-) -> None:
-    settings, *_ = golden
-    empty = f"sqlite:///{tmp_path / 'empty-lms.sqlite'}"
-    result = pipeline.run_pass(
-        make_settings(
-            ecommerce_database_url=settings.ecommerce_database_url,
-            license_manager_database_url=settings.ecommerce_database_url,
-            lms_database_url=empty,
-        ),
-        mode="incremental",
-        trigger="manual",
-    )
-    assert result.ingest.counts["unknown.lms.enterprise_enterprisecustomer"] == 1
-    assert all(fact[0] is None for fact in facts(engine).values())
-
-
 def test_a_targeted_pass_reads_only_its_enterprises(golden, engine) -> None:
     settings, _, (_, e, _), _ = golden
     e.set_customer(eb.ELIGIBLE, enable_portal_learner_credit_management_screen=False)

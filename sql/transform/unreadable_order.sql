@@ -7,8 +7,8 @@
 WITH rejected AS (
     SELECT
         rr.source_table,
-        rr.natural_key,
         rr.last_run_id,
+        CASE WHEN rr.natural_key ~ '^[0-9]{1,18}$' THEN rr.natural_key::bigint END AS row_id,
         CASE WHEN rr.payload ->> 'order_id' ~ '^[0-9]{1,18}$'
             THEN (rr.payload ->> 'order_id')::bigint END AS order_id,
         CASE WHEN rr.payload ->> 'order_line_id' ~ '^[0-9]{1,18}$'
@@ -20,38 +20,30 @@ WITH rejected AS (
         AND rr.source_table IN ('order_line', 'refund_refund', 'refund_refundline')
 ),
 
-unreadable AS (
-    SELECT rejected.order_id, rejected.last_run_id
-    FROM rejected
-    WHERE rejected.source_table = 'order_line'
-        AND NOT EXISTS (
-            SELECT 1 FROM lcm_raw.ecommerce_line AS l
-            WHERE l.id::text = rejected.natural_key AND l.landed_run_id > rejected.last_run_id
-        )
-    UNION ALL
-    SELECT rejected.order_id, rejected.last_run_id
-    FROM rejected
-    WHERE rejected.source_table = 'refund_refund'
-        AND NOT EXISTS (
-            SELECT 1 FROM lcm_raw.ecommerce_refund AS f
-            WHERE f.id::text = rejected.natural_key AND f.landed_run_id > rejected.last_run_id
-        )
-    UNION ALL
-    -- A refund line names its order line; the order is that line's (landed or rejected).
-    SELECT coalesce(l.order_id, rejected_line.order_id), rejected.last_run_id
-    FROM rejected
-    LEFT JOIN lcm_raw.ecommerce_line AS l ON l.id = rejected.order_line_id
-    LEFT JOIN rejected AS rejected_line
-        ON rejected_line.source_table = 'order_line'
-        AND rejected_line.natural_key = rejected.order_line_id::text
-    WHERE rejected.source_table = 'refund_refundline'
-        AND NOT EXISTS (
-            SELECT 1 FROM lcm_raw.ecommerce_refundline AS rl
-            WHERE rl.id::text = rejected.natural_key AND rl.landed_run_id > rejected.last_run_id
-        )
+-- When each rejected row last landed readable (by primary key: a few index lookups).
+landed_since AS (
+    SELECT r.*, coalesce(l.landed_run_id, f.landed_run_id, rl.landed_run_id) AS landed_run_id
+    FROM rejected AS r
+    LEFT JOIN lcm_raw.ecommerce_line AS l
+        ON r.source_table = 'order_line' AND l.id = r.row_id
+    LEFT JOIN lcm_raw.ecommerce_refund AS f
+        ON r.source_table = 'refund_refund' AND f.id = r.row_id
+    LEFT JOIN lcm_raw.ecommerce_refundline AS rl
+        ON r.source_table = 'refund_refundline' AND rl.id = r.row_id
+),
+
+still_rejected AS (
+    SELECT * FROM landed_since
+    WHERE landed_run_id IS NULL OR landed_run_id <= last_run_id
 )
 
-SELECT order_id, max(last_run_id) AS last_run_id
-FROM unreadable
-WHERE order_id IS NOT NULL
-GROUP BY order_id
+-- A refund line names its order line; the order is that line's (landed or rejected).
+SELECT
+    coalesce(r.order_id, line.order_id, rejected_line.order_id) AS order_id,
+    max(r.last_run_id) AS last_run_id
+FROM still_rejected AS r
+LEFT JOIN lcm_raw.ecommerce_line AS line ON line.id = r.order_line_id
+LEFT JOIN rejected AS rejected_line
+    ON rejected_line.source_table = 'order_line' AND rejected_line.row_id = r.order_line_id
+WHERE coalesce(r.order_id, line.order_id, rejected_line.order_id) IS NOT NULL
+GROUP BY 1

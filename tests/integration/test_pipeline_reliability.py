@@ -1,17 +1,13 @@
-"""Re-runs, incremental passes, concurrency, killed passes and the reconciliation guard."""
+"""Re-runs, incremental passes, concurrency and the reconciliation guard (killed passes:
+tests/security/test_kill_points.py)."""
 
 from __future__ import annotations
 
 import itertools
 import os
-import signal
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
@@ -23,8 +19,6 @@ from lcm_etl.schema import offer_summary, pipeline_run
 from support import golden_source as g
 from support.readmodel import snapshot
 from support.sourcebuilder import ts
-
-TESTS = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -208,67 +202,7 @@ def test_a_pass_waiting_too_long_for_the_lock_fails_clearly(
         pipeline.run_pass(impatient, mode="full", trigger="manual")
 
 
-KILLABLE = textwrap.dedent(
-    """
-    import sys, time
-    sys.path.insert(0, {tests!r})
-    from lcm_etl import pipeline, publish
-    from lcm_etl.settings import load_settings
-
-    real_merge = publish.merge
-
-    def merge_then_hang(conn, target, source, *, scope):
-        result = real_merge(conn, target, source, scope=scope)
-        print("merged", flush=True)
-        time.sleep(600)  # killed here, mid-publish, with the new rows written but not committed
-        return result
-
-    publish.merge = merge_then_hang
-    settings = load_settings(database_url={db!r}, ecommerce_database_url={src!r}, data_dir={data!r})
-    pipeline.run_pass(settings, mode="incremental", trigger="manual")
-    """
-)
-
-
-def test_a_killed_pass_leaves_the_published_state_and_the_next_pass_completes(
-    golden_settings, engine, database_url, tmp_path
-) -> None:
-    builder, settings = golden_settings
-    pipeline.run_pass(settings, mode="full", trigger="manual")
-    before = snapshot(engine)
-    _change_the_source(builder)
-    script = KILLABLE.format(
-        tests=str(TESTS),
-        db=database_url.render_as_string(hide_password=False),
-        src=settings.ecommerce_database_url,
-        data=str(tmp_path / "killed"),
-    )
-    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "merged"
-        assert snapshot(engine) == before  # readers still see the last published state
-    finally:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(30)
-    assert snapshot(engine) == before
-
-    result = pipeline.run_pass(settings, mode="incremental", trigger="manual")
-    assert result.publish.status == "succeeded"
-    assert snapshot(engine) != before
-    with engine.connect() as conn:
-        statuses = [
-            r.status
-            for r in conn.execute(select(pipeline_run.c.status).order_by(pipeline_run.c.run_id))
-        ]
-    assert statuses == [
-        "succeeded",
-        "succeeded",
-        "succeeded",
-        "abandoned",
-        "succeeded",
-        "succeeded",
-    ]
+# kill -9 at several points of a pass: tests/security/test_kill_points.py.
 
 
 def test_a_reconciliation_mismatch_fails_the_pass_and_keeps_the_previous_state(

@@ -91,7 +91,7 @@ def test_a_source_without_its_tables_is_a_sentence(
         LCM_DATABASE_URL=database_url.render_as_string(hide_password=False),
         LCM_ECOMMERCE_DATABASE_URL=f"sqlite:///{empty}",
     )
-    assert_told_in_sentences(result, "ingest run", "failed")
+    assert_told_in_sentences(result, "LCM_ECOMMERCE_DATABASE_URL", "offer_conditionaloffer")
     assert result.exit_code == 1
 
 

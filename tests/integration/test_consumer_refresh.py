@@ -23,6 +23,7 @@ from lcm_etl import pipeline
 from lcm_etl.events import producer
 from lcm_etl.events.consumer import EventConsumer, stream_names
 from lcm_etl.events.enterprises import enterprise_customer_user
+from lcm_etl.ingest.sources import lms as lms_tables
 from lcm_etl.schema import event_bus_event, offer_summary, pipeline_run
 from lcm_etl.settings import Settings
 from lcm_etl.tasks import EVENT_ASSET_NAME
@@ -121,9 +122,10 @@ def _bus(make_settings: Any, **overrides: Any) -> Settings:
 
 
 def _add_learners(source_url: str, learners: dict[int, uuid.UUID]) -> None:
-    """The LMS enterprise-customer-user table, in the same SQLite file as the demo source."""
+    """The LMS tables (a configured LMS must have them all), in the same SQLite file as the demo
+    source, with these learners linked to their enterprises."""
     engine = create_engine(source_url)
-    enterprise_customer_user.create(engine, checkfirst=True)
+    lms_tables.metadata.create_all(engine)
     with engine.begin() as conn:
         conn.execute(
             insert(enterprise_customer_user),

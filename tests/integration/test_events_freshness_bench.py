@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, insert
 from lcm_etl import pipeline
 from lcm_etl.bench import freshness
 from lcm_etl.events.enterprises import enterprise_customer_user
+from lcm_etl.ingest.sources import lms as lms_tables
 from lcm_etl.settings import Settings
 
 from support.sourcebuilder import SourceBuilder
@@ -46,7 +47,7 @@ def test_bench_freshness_times_rounds_that_reach_the_page(
     offer = source.offer(ACME, name="Acme", max_discount=Decimal("5000.00"))
     source.order(offer, "ada@acme.example", [("course-v1:edX+A+1", Decimal("300"), Decimal("0"))])
     engine = create_engine(source_url)
-    enterprise_customer_user.create(engine)
+    lms_tables.metadata.create_all(engine)  # a configured LMS must have all of its tables
     with engine.begin() as conn:
         conn.execute(
             insert(enterprise_customer_user),

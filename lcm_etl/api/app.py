@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from lcm_etl import queries
+from lcm_etl import __version__, queries
 from lcm_etl.api import routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.deps import ApiState, BadRequest
@@ -50,7 +50,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         engine = read_model_engine(settings, pool_size=40, max_overflow=10)
     app = FastAPI(
         title="lcm-etl",
-        version="0.1.0",
+        version=__version__,
         description=DESCRIPTION,
         docs_url="/docs",
         openapi_url="/openapi.json",

@@ -84,7 +84,7 @@ def _view_definitions(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
             "WHERE n.nspname = 'lcm' AND c.relkind = 'v'"
         )
     )
-    return {name: definition for name, definition in rows}
+    return {row[0]: row[1] for row in rows}
 
 
 def test_the_migrations_build_exactly_the_declared_views(engine) -> None:  # type: ignore[no-untyped-def]

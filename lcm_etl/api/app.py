@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from lcm_etl import __version__, queries
-from lcm_etl.api import routes
+from lcm_etl.api import metrics, routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.deps import ApiState, BadRequest
 from lcm_etl.api.pagination import INVALID_PAGE
@@ -64,6 +64,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     ):
         app.include_router(router)
     _install_error_handlers(app)
+    metrics.install(app, engine)
     return app
 
 

@@ -47,7 +47,7 @@ Probe = Callable[[Connection], Iterable[Metric]]
 """Reads the database (one read-only transaction per scrape) and yields metric families."""
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's own variable, not a setting
-UNMATCHED = "unmatched"  # the route label of a request no route matched (a 404)
+UNMATCHED = "unmatched"  # the route label of a request no route answered (404, CORS preflight)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # Failed runs whose error is a reconciliation: the publish's read-model check or the landing's
 # control totals (pipeline_run.error starts with the exception's class name).

@@ -131,11 +131,11 @@ def _parse_uuid(value: str) -> uuid.UUID:
 def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise customer UUID.")]) -> None:
     """Print the learner-credit page answer of one enterprise (the API's JSON)."""
     from lcm_etl import queries
-    from lcm_etl.db import read_model_engine
+    from lcm_etl.db import read_replica_engine
 
     settings = _settings()
     customer = _parse_uuid(enterprise_uuid)
-    engine = read_model_engine(settings)
+    engine = read_replica_engine(settings)  # LCM_READ_DATABASE_URL when set
     answer = queries.learner_credit_page(engine, customer, settings=settings)
     if answer is None:
         _fail(f"enterprise {customer} is not in the read model", code=1)

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # --- read model and sources (SQLAlchemy URLs) ---------------------------------------------
     database_url: str | None = None
     """Read model. Unset: an embedded PostgreSQL (pgserver) in ``data_dir``."""
+    read_database_url: str | None = None
+    """A read replica of the read model (a PostgreSQL physical standby of ``database_url``): the
+    API and ``lcm-etl page`` read there; the pipeline always writes to ``database_url``. Unset:
+    they read ``database_url``."""
     ecommerce_database_url: str | None = None
     """ecommerce source. Unset: the demo SQLite file in ``data_dir`` (``lcm-etl demo-source``)."""
     lms_database_url: str | None = None
@@ -141,6 +145,7 @@ class Settings(BaseSettings):
 
     _check_urls = field_validator(
         "database_url",
+        "read_database_url",
         "ecommerce_database_url",
         "lms_database_url",
         "license_manager_database_url",

@@ -20,7 +20,7 @@ from lcm_etl.api import routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.deps import ApiState, BadRequest
 from lcm_etl.api.pagination import INVALID_PAGE
-from lcm_etl.db import read_model_engine
+from lcm_etl.db import read_replica_engine
 from lcm_etl.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # connections are closed on return, so a pool smaller than the usual concurrency opens
         # and closes sessions all the time (the benchmark saw ~200 reconnects per 2,000 requests
         # at 16 clients with pool_size=10).
-        engine = read_model_engine(settings, pool_size=40, max_overflow=10)
+        # The API only reads: from the replica (LCM_READ_DATABASE_URL) when there is one.
+        engine = read_replica_engine(settings, pool_size=40, max_overflow=10)
     app = FastAPI(
         title="lcm-etl",
         version="0.1.0",

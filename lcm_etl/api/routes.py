@@ -31,6 +31,7 @@ from lcm_etl.api.deps import (
     text_param,
 )
 from lcm_etl.api.pagination import analytics_envelope, drf_envelope, page_request
+from lcm_etl.replica import replica_status
 
 DATA_AS_OF_HEADER = "X-Data-As-Of"
 
@@ -433,16 +434,23 @@ health_router = APIRouter(tags=["operations"])
     "/healthz",
     response_model=models.Health,
     responses={503: {"model": models.Health, "description": "No successful publish yet"}},
-    summary="Liveness and freshness: the age of the last successful publish",
+    summary="Liveness and freshness: the age of the last successful publish, the replica's lag",
 )
 def healthz(request: Request) -> JSONResponse:
-    """No authentication (load balancers and probes call it); it reveals only freshness."""
+    """No authentication (load balancers and probes call it); it reveals only freshness: the
+    last publish the database the API reads has, and — when that is a read replica — how many
+    seconds it is behind its primary."""
     state = api_state(request)
     with queries.tenant_transaction(state.engine, None) as conn:
         last = queries.last_successful_publish(conn)
+        replication = replica_status(conn).as_json()
     if last is None:
         return JSONResponse(
-            {"status": "unavailable", "detail": "No pipeline pass has published yet."},
+            {
+                "status": "unavailable",
+                "detail": "No pipeline pass has published yet.",
+                "replication": replication,
+            },
             status_code=503,
         )
     now = dt.datetime.now(dt.UTC)
@@ -452,6 +460,8 @@ def healthz(request: Request) -> JSONResponse:
         "last_publish_finished_at": queries.iso_datetime(last.finished_at),
         "age_seconds": round(max((now - last.finished_at).total_seconds(), 0.0), 3),
         "data_as_of": queries.iso_datetime(last.data_as_of),
+        # Where the API reads: the primary, or a replica and how far behind it is.
+        "replication": replication,
     }
     return JSONResponse(body, headers=_headers(last.data_as_of))
 

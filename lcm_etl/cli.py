@@ -4,7 +4,6 @@ heavy modules are imported inside the commands so ``lcm-etl --help`` stays insta
 from __future__ import annotations
 
 import enum
-import json
 import sys
 import uuid
 from pathlib import Path
@@ -139,7 +138,9 @@ def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise custome
     answer = queries.learner_credit_page(engine, customer, settings=settings)
     if answer is None:
         _fail(f"enterprise {customer} is not in the read model", code=1)
-    sys.stdout.write(json.dumps(answer, indent=2) + "\n")
+    # Exactly the API's body (then a newline).
+    sys.stdout.buffer.write(queries.page_json(answer) + b"\n")
+    sys.stdout.flush()
 
 
 @app.command()

@@ -67,8 +67,9 @@ AuthorizationValue = Annotated[str | None, Security(authorization_header)]
 def tenant(
     permission: str,
 ) -> Callable[[Request, str, str | None], Coroutine[Any, Any, uuid.UUID]]:
-    """A dependency: the enterprise of the URL, once the caller is known (401), the UUID is valid
-    (400) and the caller may read that enterprise (403 ``MISSING: <permission>``, edx-rbac's)."""
+    """A dependency: the enterprise of the URL, once the caller is known (401; the Authorization
+    header or else the JWT cookies), the UUID is valid (400) and the caller may read that
+    enterprise (403 ``MISSING: <permission>``, edx-rbac's)."""
 
     # async: token checks are CPU work, not I/O; FastAPI would run a plain function in its
     # thread pool, a hand-off per request that costs more than the check.
@@ -76,7 +77,7 @@ def tenant(
         request: Request, enterprise_uuid: EnterprisePath, authorization: AuthorizationValue
     ) -> uuid.UUID:
         state = api_state(request)
-        principal = state.authenticator.authenticate(authorization)
+        principal = state.authenticator.authenticate(authorization, request.cookies)
         customer = parse_enterprise_uuid(enterprise_uuid)
         state.authenticator.authorize(principal, customer, permission)
         return customer

@@ -5,10 +5,12 @@ benchmarks.md): a worker-thread hand-off, the pool's pre-ping round trip, six ro
 (BEGIN, the tenant settings, three SELECTs, COMMIT), SQLAlchemy's result machinery, and the
 standard-library JSON encoder. Here the same statements — the tenant transaction as
 ``lcm_portal`` under row-level security, one repeatable-read snapshot, the same three SELECTs
-as ``lcm-etl page`` (``queries.PAGE_STATEMENTS``) — go to PostgreSQL in **one pipeline** (psycopg
-pipeline mode: every message written at once, every answer read at once) on an asyncio pool of
-psycopg connections, from the event loop itself. The rows are rendered by the same
-``queries.page_answer`` as the CLI's, and encoded by ``queries.page_json`` (orjson), so the API's
+as ``lcm-etl page`` (``queries.page_statements``) — go to PostgreSQL as **one script in one
+message** (BEGIN; the tenant settings; the SELECTs; COMMIT), on an asyncio pool of psycopg
+connections, from the event loop itself; the answers come back together. (psycopg's pipeline
+mode also makes one round trip, but its per-statement bookkeeping cost more Python per request
+than the whole script.) The rows are rendered by the same ``queries.page_answer`` as the CLI's,
+and encoded by ``queries.page_json`` (orjson), so the API's
 body and ``lcm-etl page``'s output are the same bytes.
 """
 
@@ -19,7 +21,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from psycopg import AsyncConnection, OperationalError
+from psycopg import AsyncClientCursor, AsyncConnection, OperationalError
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
@@ -29,9 +31,9 @@ from lcm_etl.settings import Settings
 
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 _TENANT = (
-    "SELECT set_config('role', %(role)s, true), "
-    "set_config('statement_timeout', %(timeout)s, true), "
-    "set_config(%(setting)s, %(tenant)s, true)"
+    "SELECT set_config('role', %(role)s, true) AS role, "
+    "set_config('statement_timeout', %(timeout)s, true) AS timeout, "
+    "set_config(%(setting)s, %(tenant)s, true) AS tenant"
 )
 
 
@@ -54,7 +56,26 @@ class PageReader:
         self._max_size = max_size
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
-        self._statements = queries.page_statements()
+        statements = queries.page_statements()
+        # One script, one message, one round trip: the tenant transaction and the three SELECTs
+        # of `lcm-etl page`. Its values are passed as parameters and quoted by psycopg (a client-
+        # side binding cursor: the simple-query protocol, which takes several statements at
+        # once, has no server-side parameters).
+        self._script = ";\n".join(
+            (
+                _BEGIN,
+                _TENANT,
+                statements.offers.sql,
+                statements.eligibility.sql,
+                statements.data_as_of.sql,
+                "COMMIT",
+            )
+        )
+        self._constants = {
+            **statements.offers.constants,
+            **statements.eligibility.constants,
+            **statements.data_as_of.constants,
+        }
 
     async def _open(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
         async with self._lock:
@@ -80,44 +101,32 @@ class PageReader:
     async def page(self, enterprise: uuid.UUID, now: dt.datetime | None = None) -> bytes | None:
         """The page's JSON bytes, or None for an enterprise the read model does not know."""
         pool = self._pool or await self._open()
-        statements = self._statements
+        parameters = {
+            **self._constants,
+            "enterprise": enterprise,
+            "role": queries.PORTAL_ROLE,
+            "timeout": queries.STATEMENT_TIMEOUT,
+            "setting": queries.TENANT_SETTING,
+            "tenant": str(enterprise),
+        }
         try:
             async with pool.connection() as conn:
-                async with conn.pipeline():
-                    await conn.execute(_BEGIN)
-                    await conn.execute(
-                        _TENANT,
-                        {
-                            "role": queries.PORTAL_ROLE,
-                            "timeout": queries.STATEMENT_TIMEOUT,
-                            "setting": queries.TENANT_SETTING,
-                            "tenant": str(enterprise),
-                        },
-                    )
-                    offers = conn.cursor(row_factory=namedtuple_row)
-                    await offers.execute(
-                        statements.offers.sql, statements.offers.parameters(enterprise)
-                    )
-                    eligibility = conn.cursor(row_factory=namedtuple_row)
-                    await eligibility.execute(
-                        statements.eligibility.sql,
-                        statements.eligibility.parameters(enterprise),
-                    )
-                    as_of = conn.cursor()
-                    await as_of.execute(
-                        statements.data_as_of.sql, statements.data_as_of.parameters(enterprise)
-                    )
-                    await conn.execute("COMMIT")
-                rows = await offers.fetchall()
-                stored = await eligibility.fetchone()
-                data_as_of_row = await as_of.fetchone()
+                cursor = AsyncClientCursor(conn, row_factory=namedtuple_row)
+                await cursor.execute(self._script, parameters)
+                results = []
+                while True:
+                    if cursor.description is not None:
+                        results.append(await cursor.fetchall())
+                    if not cursor.nextset():
+                        break
         except OperationalError as exc:
             raise queries.ReadModelUnavailable(str(exc)) from exc
+        _tenant, rows, stored, data_as_of = results
         answer = queries.page_answer(
             enterprise,
             rows,
-            stored,
-            data_as_of=None if data_as_of_row is None else data_as_of_row[0],
+            stored[0] if stored else None,
+            data_as_of=data_as_of[0][0] if data_as_of else None,
             settings=self._settings,
             now=now,
         )

@@ -50,6 +50,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from lcm_etl.eligibility import (
     EligibilityFacts,
@@ -356,11 +357,13 @@ def _paged(
     request: PageRequest,
     *,
     count_query: Select[Any] | None = None,
+    count: int | None = None,
 ) -> tuple[int, int, Sequence[Any]]:
     """Count, resolve the page, fetch its rows. ``count_query`` may count the same rows more
-    cheaply (without joins that only add columns)."""
-    counted = count_query if count_query is not None else query
-    count = conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    cheaply (without joins that only add columns); ``count``, when known, spares the count."""
+    if count is None:
+        counted = count_query if count_query is not None else query
+        count = conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     number = _resolve_page(request, count)
     rows = conn.execute(
         query.order_by(*order_by).limit(request.size).offset((number - 1) * request.size)
@@ -924,7 +927,11 @@ class EnrollmentFilter:
 
 
 def _enrollment_query(
-    enterprise_uuid: uuid.UUID, where: EnrollmentFilter, *, for_count: bool = False
+    enterprise_uuid: uuid.UUID,
+    where: EnrollmentFilter,
+    found: SearchMatches,
+    *,
+    for_count: bool = False,
 ) -> Select[Any]:
     """The matching enrollments; ``for_count``: only what counting them needs (the offer join
     adds columns, never removes rows, and costs a join per row on a large enterprise)."""
@@ -965,24 +972,61 @@ def _enrollment_query(
         query = query.where(offer_redemption.c.offer_id == wanted)
     if where.ignore_null_course_list_price:
         query = query.where(offer_redemption.c.course_list_price.is_not(None))
-    if where.search:
-        query = query.where(_matches(offer_redemption.c.user_email, where.search))
-    if where.search_course:
-        query = query.where(_matches(offer_redemption.c.course_title, where.search_course))
+    # The searches as equality with the values found (see SearchMatches): an index condition
+    # under row-level security, where ILIKE could only filter every row of the enterprise.
+    for column, matches in (
+        (offer_redemption.c.user_email, found.emails),
+        (offer_redemption.c.course_title, found.titles),
+    ):
+        if matches is not None:
+            values = sorted({m.term for m in matches})
+            query = query.where(column == any_(bindparam(None, values, type_=ARRAY(Text))))
     return query
 
 
-def _matches(column: ColumnElement[str], needle: str) -> ColumnElement[bool]:
-    """``column`` contains ``needle`` (case-insensitive, literal), in a form row-level security
-    lets an index serve: ``column = ANY(the tenant's matching values)``.
+_SEARCH_TERMS = text(
+    "SELECT term, offer_id, redemptions, priced_redemptions "
+    "FROM lcm.enrollment_search_terms(:field, :needle)"
+)
 
-    ``lcm.enrollment_search_terms`` (migration 0009) finds the values among the distinct ones of
-    the enterprise named by the transaction's tenant setting — the API's tenant transaction —
-    and text equality is LEAKPROOF, so the (enterprise, column) index applies under RLS, where
-    ``ILIKE`` could only filter every row of the enterprise.
+
+@dataclasses.dataclass(frozen=True)
+class SearchMatches:
+    """What ``lcm.enrollment_search_terms`` (migration 0009) found for the searches: per value
+    of the field that contains the needle, and per offer, how many redemptions have it.
+
+    The function runs with the rights of ``lcm_search`` over a table of the enterprises'
+    distinct values, and answers for the enterprise named by the transaction's tenant setting
+    only (the API's tenant transaction; no setting, no values). ``None``: that search is off.
     """
-    terms = select(func.lcm.enrollment_search_terms(column.name, needle)).scalar_subquery()
-    return column == any_(func.array(terms))
+
+    emails: Sequence[Any] | None = None
+    titles: Sequence[Any] | None = None
+
+    @classmethod
+    def find(cls, conn: Connection, where: EnrollmentFilter) -> SearchMatches:
+        def run(field: str, needle: str | None) -> Sequence[Any] | None:
+            if needle is None:
+                return None
+            return conn.execute(_SEARCH_TERMS, {"field": field, "needle": needle}).all()
+
+        return cls(run("user_email", where.search), run("course_title", where.search_course))
+
+    def count(self, where: EnrollmentFilter) -> int | None:
+        """The number of matching redemptions, from the counts alone, when one search is on
+        (with both, a row matches only if it matches each: the rows must be counted)."""
+        if (self.emails is None) == (self.titles is None):
+            return None
+        matches = self.emails if self.emails is not None else self.titles
+        assert matches is not None
+        wanted = _offer_id_value(where.offer_id)
+        if wanted is False:
+            return 0
+        return sum(
+            int(m.priced_redemptions if where.ignore_null_course_list_price else m.redemptions)
+            for m in matches
+            if wanted is None or m.offer_id == wanted
+        )
 
 
 def _enrollment_row(
@@ -1034,12 +1078,14 @@ def enrollments_page(
     order_by = _ordering(
         ordering, ENROLLMENT_ORDERING, ENROLLMENT_DEFAULT_ORDERING, _ENROLLMENT_TIE_BREAKERS
     )
+    found = SearchMatches.find(conn, where)
     count, number_, rows = _paged(
         conn,
-        _enrollment_query(enterprise_uuid, where),
+        _enrollment_query(enterprise_uuid, where, found),
         order_by,
         page,
-        count_query=_enrollment_query(enterprise_uuid, where, for_count=True),
+        count_query=_enrollment_query(enterprise_uuid, where, found, for_count=True),
+        count=found.count(where),
     )
     return Page(
         count, number_, page.size, [_enrollment_row(r, enterprise_uuid, data_as_of) for r in rows]
@@ -1064,8 +1110,9 @@ def iter_enrollments(
     order_by = _ordering(
         ordering, ENROLLMENT_ORDERING, ENROLLMENT_DEFAULT_ORDERING, _ENROLLMENT_TIE_BREAKERS
     )
+    found = SearchMatches.find(conn, where)
     result = conn.execution_options(stream_results=True, max_row_buffer=batch_size).execute(
-        _enrollment_query(enterprise_uuid, where).order_by(*order_by)
+        _enrollment_query(enterprise_uuid, where, found).order_by(*order_by)
     )
     for partition in result.partitions(batch_size):
         for row in partition:

@@ -423,19 +423,23 @@ enrollment_search_term = Table(
     Column("enterprise_customer_uuid", UUID(as_uuid=True), primary_key=True),
     Column("field", Text, primary_key=True),
     Column("term", Text, primary_key=True),
+    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
     Column("folded", Text, nullable=False),
+    Column("redemptions", BigInteger, nullable=False),
+    Column("priced_redemptions", BigInteger, nullable=False),
     CheckConstraint("field IN ('user_email', 'course_title')", name="field"),
     # Where pg_trgm and btree_gin exist, also a GIN index ix_enrollment_search_term_trgm on
     # (enterprise_customer_uuid, field, folded gin_trgm_ops) — optional, so not declared here.
     schema=LCM,
     comment=(
-        "One row per enterprise, searched field (user_email, course_title) and distinct value "
-        "of it among the enterprise's redemptions, lower-cased in folded; kept by triggers on "
-        "offer_redemption."
+        "One row per enterprise, searched field (user_email, course_title), value of that "
+        "field and offer among the enterprise's redemptions: the value lower-cased (folded), "
+        "how many redemptions have it and how many of those have a list price; kept by "
+        "triggers on offer_redemption."
     ),
 )
 """Read only through ``lcm.enrollment_search_terms(field, needle)`` (SECURITY DEFINER, the
-transaction's tenant only); see migration 0009 and docs/search.md."""
+transaction's tenant only); see migration 0009 and docs/serving.md."""
 
 offer_utilization_daily = Table(
     "offer_utilization_daily",

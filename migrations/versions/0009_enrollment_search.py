@@ -112,33 +112,43 @@ def _trigram_available() -> bool:
     return bool(installed.scalar_one() == 2)
 
 
-def _terms_of(rows: str) -> str:
-    """The distinct (enterprise, field, term) of a set of offer_redemption rows."""
+def _counted_terms(rows: str, sign: int) -> str:
+    """Per (enterprise, field, value, offer) of a set of offer_redemption rows: how many rows,
+    and how many with a list price, times ``sign``."""
     return (
-        f"SELECT DISTINCT r.enterprise_customer_uuid, v.field, v.term FROM {rows} AS r "
-        "CROSS JOIN LATERAL (VALUES ('user_email', r.user_email), "
-        "('course_title', r.course_title)) AS v(field, term) WHERE v.term IS NOT NULL"
+        f"SELECT r.enterprise_customer_uuid, v.field, v.term, r.offer_id, "
+        f"{sign} * count(*) AS redemptions, {sign} * count(r.course_list_price) AS priced "
+        f"FROM {rows} AS r CROSS JOIN LATERAL (VALUES ('user_email', r.user_email), "
+        "('course_title', r.course_title)) AS v(field, term) WHERE v.term IS NOT NULL "
+        "GROUP BY 1, 2, 3, 4"
     )
 
 
-def _prune(still_there: str | None) -> str:
-    """Remove the terms of ``old_rows`` that no redemption of their enterprise has any more
-    (terms also in ``still_there``, the statement's new rows, are certainly still there)."""
-    gone = _terms_of("old_rows")
-    if still_there:
-        gone = f"{gone} EXCEPT {_terms_of(still_there)}"
-    return "\n".join(
-        f"""
+def _apply_counts(*sources: tuple[str, int]) -> str:
+    """Add the rows of the transition tables to the counts (new rows +1, old rows -1), then drop
+    the terms of old rows that no redemption has any more."""
+    deltas = " UNION ALL ".join(_counted_terms(rows, sign) for rows, sign in sources)
+    body = f"""
+            INSERT INTO lcm.enrollment_search_term AS t
+                (enterprise_customer_uuid, field, term, offer_id, folded, redemptions,
+                 priced_redemptions)
+            SELECT d.enterprise_customer_uuid, d.field, d.term, d.offer_id, lower(d.term),
+                   sum(d.redemptions), sum(d.priced)
+            FROM ({deltas}) AS d
+            GROUP BY 1, 2, 3, 4
+            HAVING sum(d.redemptions) <> 0 OR sum(d.priced) <> 0
+            ON CONFLICT (enterprise_customer_uuid, field, term, offer_id) DO UPDATE
+            SET redemptions = t.redemptions + excluded.redemptions,
+                priced_redemptions = t.priced_redemptions + excluded.priced_redemptions;"""
+    if any(rows == "old_rows" for rows, _ in sources):
+        body += f"""
             DELETE FROM lcm.enrollment_search_term AS t
-            USING ({gone}) AS gone
-            WHERE t.enterprise_customer_uuid = gone.enterprise_customer_uuid
-              AND t.field = gone.field AND t.term = gone.term AND t.field = '{field}'
-              AND NOT EXISTS (
-                  SELECT 1 FROM lcm.offer_redemption AS r
-                  WHERE r.enterprise_customer_uuid = t.enterprise_customer_uuid
-                    AND r.{field} = t.term);"""
-        for field in FIELDS
-    )
+            USING ({_counted_terms("old_rows", -1)}) AS touched
+            WHERE t.enterprise_customer_uuid = touched.enterprise_customer_uuid
+              AND t.field = touched.field AND t.term = touched.term
+              AND t.offer_id = touched.offer_id
+              AND t.redemptions <= 0;"""
+    return body
 
 
 def upgrade() -> None:
@@ -149,9 +159,12 @@ def upgrade() -> None:
             enterprise_customer_uuid uuid NOT NULL,
             field text NOT NULL,
             term text NOT NULL,
+            offer_id bigint NOT NULL,
             folded text NOT NULL,
+            redemptions bigint NOT NULL,
+            priced_redemptions bigint NOT NULL,
             CONSTRAINT pk_enrollment_search_term
-                PRIMARY KEY (enterprise_customer_uuid, field, term),
+                PRIMARY KEY (enterprise_customer_uuid, field, term, offer_id),
             CONSTRAINT ck_enrollment_search_term_field
                 CHECK (field IN ('user_email', 'course_title'))
         )
@@ -159,32 +172,23 @@ def upgrade() -> None:
     )
     op.execute(
         "COMMENT ON TABLE lcm.enrollment_search_term IS 'One row per enterprise, searched field "
-        "(user_email, course_title) and distinct value of it among the enterprise''s "
-        "redemptions, lower-cased in folded; kept by triggers on offer_redemption.'"
+        "(user_email, course_title), value of that field and offer among the enterprise''s "
+        "redemptions: the value lower-cased (folded), how many redemptions have it and how many "
+        "of those have a list price; kept by triggers on offer_redemption.'"
     )
     for field in FIELDS:
         op.execute(
             f"CREATE INDEX ix_offer_redemption_enterprise_customer_uuid_{field} "
             f"ON lcm.offer_redemption (enterprise_customer_uuid, {field})"
         )
-    if _trigram_available():
-        op.execute(
-            "CREATE INDEX ix_enrollment_search_term_trgm ON lcm.enrollment_search_term "
-            "USING gin (enterprise_customer_uuid, field, folded gin_trgm_ops)"
-        )
 
-    # Maintenance: statement-level triggers with transition tables (one set-based statement per
-    # write, whatever its size). Terms of new rows are added; a term of an old row is removed
-    # when no row of the enterprise still has it (the indexes above make that a probe).
-    add = f"""
-            INSERT INTO lcm.enrollment_search_term (enterprise_customer_uuid, field, term, folded)
-            SELECT t.enterprise_customer_uuid, t.field, t.term, lower(t.term)
-            FROM ({_terms_of("new_rows")}) AS t
-            ON CONFLICT DO NOTHING;"""
+    # Maintenance: statement-level triggers with transition tables (a few set-based statements
+    # per write, whatever its size): counts go up with new rows and down with old ones, and a
+    # term leaves when its count reaches zero (a deleted row, an email hidden since).
     bodies = {
-        "insert": add,
-        "update": add + _prune(still_there="new_rows"),
-        "delete": _prune(still_there=None),
+        "insert": _apply_counts(("new_rows", 1)),
+        "update": _apply_counts(("new_rows", 1), ("old_rows", -1)),
+        "delete": _apply_counts(("old_rows", -1)),
     }
     for action, body in bodies.items():
         op.execute(
@@ -224,12 +228,17 @@ def upgrade() -> None:
         "CREATE TRIGGER enrollment_search_term_truncate AFTER TRUNCATE ON lcm.offer_redemption "
         "FOR EACH STATEMENT EXECUTE FUNCTION lcm.enrollment_search_term_on_truncate()"
     )
-    # The read model may already hold redemptions.
+    # The read model may already hold redemptions; the trigram index is built after them.
     op.execute(
-        "INSERT INTO lcm.enrollment_search_term (enterprise_customer_uuid, field, term, folded) "
-        "SELECT t.enterprise_customer_uuid, t.field, t.term, lower(t.term) "
-        f"FROM ({_terms_of('lcm.offer_redemption')}) AS t"
+        "INSERT INTO lcm.enrollment_search_term SELECT d.enterprise_customer_uuid, d.field, "
+        "d.term, d.offer_id, lower(d.term), d.redemptions, d.priced "
+        f"FROM ({_counted_terms('lcm.offer_redemption', 1)}) AS d"
     )
+    if _trigram_available():
+        op.execute(
+            "CREATE INDEX ix_enrollment_search_term_trgm ON lcm.enrollment_search_term "
+            "USING gin (enterprise_customer_uuid, field, folded gin_trgm_ops)"
+        )
 
     # Who may read the terms: lcm_search only (analysts have offer_redemption itself).
     op.execute("ALTER TABLE lcm.enrollment_search_term ENABLE ROW LEVEL SECURITY")
@@ -244,11 +253,12 @@ def upgrade() -> None:
     op.execute(
         r"""
         CREATE FUNCTION lcm.enrollment_search_terms(field text, needle text)
-        RETURNS SETOF text
+        RETURNS TABLE (term text, offer_id bigint, redemptions bigint,
+                       priced_redemptions bigint)
         LANGUAGE sql STABLE SECURITY DEFINER
         SET search_path = pg_catalog, pg_temp
         AS $$
-            SELECT t.term
+            SELECT t.term, t.offer_id, t.redemptions, t.priced_redemptions
             FROM lcm.enrollment_search_term AS t
             WHERE t.enterprise_customer_uuid
                     = NULLIF(current_setting('lcm.enterprise_uuid', true), '')::uuid
@@ -262,7 +272,7 @@ def upgrade() -> None:
         "COMMENT ON FUNCTION lcm.enrollment_search_terms(text, text) IS 'The values of field "
         "(user_email or course_title) among the redemptions of the enterprise named by the "
         "transaction setting lcm.enterprise_uuid that contain needle, case-insensitively and "
-        "literally. No tenant set: nothing.'"
+        "literally, per offer, with their redemption counts. No tenant set: nothing.'"
     )
     op.execute("REVOKE ALL ON FUNCTION lcm.enrollment_search_terms(text, text) FROM PUBLIC")
     op.execute(f"GRANT EXECUTE ON FUNCTION lcm.enrollment_search_terms(text, text) TO {PORTAL}")

@@ -13,7 +13,7 @@ from lcm_etl import queries
 
 from .serving_support import ACME, GLOBEX, OPERATOR, ReadModel, admin_of
 
-TERMS = text("SELECT lcm.enrollment_search_terms(:field, :needle) ORDER BY 1")
+TERMS = text("SELECT DISTINCT term FROM lcm.enrollment_search_terms(:field, :needle) ORDER BY 1")
 
 
 @pytest.fixture
@@ -103,51 +103,73 @@ def test_the_functions_owner_reads_the_terms_and_nothing_else(engine, two_tenant
         assert tuple(callers) == (False, False)
 
 
-def test_the_terms_follow_the_redemptions(engine, read_model, two_tenants) -> None:
-    def stored() -> list[tuple[str, str]]:
+def test_the_terms_and_their_counts_follow_the_redemptions(engine, two_tenants) -> None:
+    def stored() -> list[tuple[str, str, int, int]]:
         with engine.connect() as conn:
             rows = conn.execute(
                 text(
-                    "SELECT field, term FROM lcm.enrollment_search_term "
+                    "SELECT field, term, redemptions, priced_redemptions "
+                    "FROM lcm.enrollment_search_term "
                     "WHERE enterprise_customer_uuid = :e ORDER BY 1, 2"
                 ),
                 {"e": ACME},
             )
             return [tuple(r) for r in rows]  # type: ignore[misc]
 
+    def write(statement: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(text(statement), {"e": ACME})
+
     assert stored() == [
-        ("course_title", "Python"),
-        ("course_title", "Rust"),
-        ("user_email", "ann.wilson@acme.example"),
+        ("course_title", "Python", 1, 1),
+        ("course_title", "Rust", 1, 1),
+        ("user_email", "ann.wilson@acme.example", 2, 2),
     ]
-    with engine.begin() as conn:
-        # Consent withdrawn: the email is hidden on one of the two rows, then on both.
-        conn.execute(
-            text(
-                "UPDATE lcm.offer_redemption SET user_email = NULL "
-                "WHERE enterprise_customer_uuid = :e AND course_title = 'Rust'"
-            ),
-            {"e": ACME},
-        )
-    assert ("user_email", "ann.wilson@acme.example") in stored()
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE lcm.offer_redemption SET user_email = NULL "
-                "WHERE enterprise_customer_uuid = :e"
-            ),
-            {"e": ACME},
-        )
-        conn.execute(
-            text(
-                "DELETE FROM lcm.offer_redemption "
-                "WHERE enterprise_customer_uuid = :e AND course_title = 'Rust'"
-            ),
-            {"e": ACME},
-        )
-    assert stored() == [("course_title", "Python")]
+    write(
+        "UPDATE lcm.offer_redemption SET course_list_price = NULL "
+        "WHERE enterprise_customer_uuid = :e AND course_title = 'Rust'"
+    )
+    assert ("user_email", "ann.wilson@acme.example", 2, 1) in stored()
+    # Consent withdrawn: the email is hidden on one of the two rows, then on both.
+    write(
+        "UPDATE lcm.offer_redemption SET user_email = NULL "
+        "WHERE enterprise_customer_uuid = :e AND course_title = 'Rust'"
+    )
+    assert ("user_email", "ann.wilson@acme.example", 1, 1) in stored()
+    write("UPDATE lcm.offer_redemption SET user_email = NULL WHERE enterprise_customer_uuid = :e")
+    write(
+        "DELETE FROM lcm.offer_redemption "
+        "WHERE enterprise_customer_uuid = :e AND course_title = 'Rust'"
+    )
+    assert stored() == [("course_title", "Python", 1, 1)]
     assert _terms(engine, ACME, "user_email", "wilson") == []
-    with engine.begin() as conn:
-        conn.execute(text("TRUNCATE lcm.offer_redemption"))
+    write("TRUNCATE lcm.offer_redemption")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM lcm.enrollment_search_term")).scalar() == 0
+
+
+def test_counts_from_the_terms_equal_the_rows_counted(client, read_model) -> None:
+    """The count of a searched page comes from the term counts; it must be the rows' count
+    under every filter the portal sends."""
+    first, second = read_model.offer(), read_model.offer()
+    for offer, email, price in (
+        (first, "a.smith@acme.example", "10.00"),
+        (first, "a.smith@acme.example", None),
+        (second, "a.smith@acme.example", "10.00"),
+        (second, "b.smithers@acme.example", "20.00"),
+        (second, "c.jones@acme.example", "20.00"),
+    ):
+        read_model.redemption(offer, user_email=email, course_list_price=price)
+    url = f"/enterprise/api/v1/enterprise/{ACME}/enrollments/"
+    for params, expected in (
+        ({"search": "smith"}, 4),
+        ({"search": "smith", "offer_id": str(first)}, 2),
+        ({"search": "smith", "offer_id": str(second)}, 2),
+        ({"search": "smith", "ignore_null_course_list_price": "1"}, 3),
+        ({"search": "smith", "offer_id": str(first), "ignore_null_course_list_price": "1"}, 1),
+        ({"search": "smith", "offer_id": "abc"}, 0),
+        ({"search": "SMITHERS", "search_course": "demonstration"}, 1),
+        ({"search_course": "demonstration", "offer_id": str(second)}, 3),
+    ):
+        body = client.get(url, params={**params, "page_size": 1}, headers=admin_of(ACME)).json()
+        assert body["count"] == expected, params

@@ -151,6 +151,12 @@ raw_order = landing_table(
     Column("date_placed", TZ),
     Column("user_id", Integer, index=True),
     Column("partner_id", Integer),
+    # The orders an incremental pass re-reads: Pending ones, by date (migration 0009).
+    Index(
+        "ix_ecommerce_order_pending_date_placed",
+        "date_placed",
+        postgresql_where=text("status <> 'Complete'"),
+    ),
     comment="One row per order_order that carries a learner-credit (or unknown-offer) discount.",
 )
 

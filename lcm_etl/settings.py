@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     """Incremental passes re-read this many ids below an id watermark (rows commit out of order)."""
     extract_time_overlap_seconds: int = Field(default=900, ge=0)
     """Incremental passes re-read rows modified this long before a time watermark."""
+    pending_order_lookback_days: float = Field(default=14.0, gt=0, le=3650)
+    """Incremental passes re-read the landed orders still Pending (ecommerce's ``order_order``
+    has no modification time, so a Pending order that completes is only seen if re-read) that
+    were placed within this many days of the newest landed order. An order that stays Pending
+    longer and then completes is picked up by the daily full pass (``LCM_FULL_PASS_HOUR_UTC``).
+    Bounds the incremental pass's work by recent traffic instead of every Pending order ever."""
     lock_timeout_seconds: float = Field(default=600.0, ge=0)
     """How long a pass waits for the pass already running before it gives up."""
     transform_random_page_cost: float = Field(default=1.1, gt=0, le=100)

@@ -33,6 +33,11 @@ The design:
   than its redemptions (distinct values only), no heap access per redemption — and the index
   is skipped. It is optional: the schema test ignores names ending in ``_trgm``.
 
+The same revision adds a partial index on the landed orders still Pending, by ``date_placed``:
+an incremental pass re-reads the Pending orders placed within
+``LCM_PENDING_ORDER_LOOKBACK_DAYS`` of the newest landed order, and finds them with it instead
+of reading every landed order.
+
 Revision ID: 0009
 Revises: 0005
 """
@@ -153,6 +158,12 @@ def _apply_counts(*sources: tuple[str, int]) -> str:
 
 def upgrade() -> None:
     _create_search_role()
+    # Not the search, but this revision's other part (issue 12): the Pending orders an
+    # incremental pass re-reads, found by date without reading every landed order.
+    op.execute(
+        "CREATE INDEX ix_ecommerce_order_pending_date_placed ON lcm_raw.ecommerce_order "
+        "(date_placed) WHERE status <> 'Complete'"
+    )
     op.execute(
         """
         CREATE TABLE lcm.enrollment_search_term (
@@ -284,6 +295,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP INDEX lcm_raw.ix_ecommerce_order_pending_date_placed")
     op.execute("DROP FUNCTION lcm.enrollment_search_terms(text, text)")
     for action in ("insert", "update", "delete", "truncate"):
         op.execute(f"DROP TRIGGER enrollment_search_term_{action} ON lcm.offer_redemption")

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from lcm_etl import demo
 from lcm_etl.bench.api import LOAD_PLANS, bench_engine, measure_api
 from lcm_etl.bench.goals import assess
+from lcm_etl.bench.growth import MAIN_FRACTION, incremental_json, measure_growth
 from lcm_etl.bench.limit import measure_copy_limit
 from lcm_etl.bench.passes import PassMeasurement, measure_pass
 from lcm_etl.bench.report import render
@@ -35,7 +36,7 @@ from lcm_etl.bench.sources import (
 )
 from lcm_etl.settings import ConfigError, Settings
 
-CHANGED_FRACTION = 0.005
+CHANGED_FRACTION = MAIN_FRACTION
 
 
 def _repository_commit() -> dict[str, Any]:
@@ -192,6 +193,18 @@ def run(
                 "changed": changes.changed,
                 **_pass_json(incremental, over_full=incremental.seconds / full.seconds),
             }
+            report["growth"] = measure_growth(
+                settings,
+                scale=scale,
+                seed=seed,
+                main_full=(
+                    full,
+                    incremental_json(scale, CHANGED_FRACTION, changes, incremental, full.seconds),
+                ),
+                main_source=source,
+                main_settings=bench_settings,
+                console=console,
+            )
             report["vacuum_analyze_seconds"] = round(_vacuum(engine), 2)
             report["api"] = measure_api(bench_settings, engine, plan, log_dir, console)
         finally:

@@ -259,34 +259,59 @@ class EnrollmentFilter:
     """``course_title`` contains this, case-insensitively, matched literally."""
 
 
+_REDEMPTION_COLUMNS = (
+    offer_redemption.c.order_discount_id,
+    offer_redemption.c.order_line_id,
+    offer_redemption.c.offer_id,
+    offer_redemption.c.user_email,
+    offer_redemption.c.course_key,
+    offer_redemption.c.courserun_key,
+    offer_redemption.c.course_title,
+    offer_redemption.c.course_list_price,
+    offer_redemption.c.amount,
+    offer_redemption.c.amount_learner_paid,
+    offer_redemption.c.enrollment_date,
+    offer_redemption.c.is_refunded,
+)
+
+
 def _enrollment_query(
     enterprise_uuid: uuid.UUID,
     where: EnrollmentFilter,
     found: SearchMatches,
     *,
     for_count: bool = False,
+    for_page: bool = False,
 ) -> Select[Any]:
     """The matching enrollments; ``for_count``: only what counting them needs (the offer join
-    adds columns, never removes rows, and costs a join per row on a large enterprise)."""
+    adds columns, never removes rows, and costs a join per row on a large enterprise);
+    ``for_page``: the offer's columns as subqueries, which PostgreSQL evaluates after the sort
+    and the limit — for the page's 20 rows, not for every match."""
     tenant = offer_redemption.c.enterprise_customer_uuid == enterprise_uuid
     query: Select[Any]
     if for_count:
         query = select(offer_redemption.c.order_line_id).where(tenant)
+    elif for_page:
+        offer = offer_summary.alias("page_offer")
+
+        def offer_column(name: str) -> Any:
+            return (
+                select(offer.c[name])
+                .where(offer.c.offer_id == offer_redemption.c.offer_id)
+                .scalar_subquery()
+                .label(name)
+            )
+
+        query = select(
+            *_REDEMPTION_COLUMNS,
+            offer_column("offer_name"),
+            offer_column("offer_type"),
+            offer_column("enterprise_name"),
+        ).where(tenant)
     else:
         query = (
             select(
-                offer_redemption.c.order_discount_id,
-                offer_redemption.c.order_line_id,
-                offer_redemption.c.offer_id,
-                offer_redemption.c.user_email,
-                offer_redemption.c.course_key,
-                offer_redemption.c.courserun_key,
-                offer_redemption.c.course_title,
-                offer_redemption.c.course_list_price,
-                offer_redemption.c.amount,
-                offer_redemption.c.amount_learner_paid,
-                offer_redemption.c.enrollment_date,
-                offer_redemption.c.is_refunded,
+                *_REDEMPTION_COLUMNS,
                 offer_summary.c.offer_name,
                 offer_summary.c.offer_type,
                 offer_summary.c.enterprise_name,
@@ -414,7 +439,7 @@ def enrollments_page(
     found = SearchMatches.find(conn, where)
     count, number_, rows = paged(
         conn,
-        _enrollment_query(enterprise_uuid, where, found),
+        _enrollment_query(enterprise_uuid, where, found, for_page=True),
         order_by,
         page,
         count_query=_enrollment_query(enterprise_uuid, where, found, for_count=True),

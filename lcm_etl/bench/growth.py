@@ -18,10 +18,10 @@ from rich.console import Console
 from lcm_etl import demo
 from lcm_etl.bench.passes import PassMeasurement, measure_pass
 from lcm_etl.bench.sources import (
+    bench_settings,
     cached_sqlite_source,
     fresh_read_model,
     sqlite_url,
-    url_string,
     working_copy,
 )
 from lcm_etl.settings import Settings
@@ -73,17 +73,6 @@ def incremental_json(
     }
 
 
-def _bench_settings(settings: Settings, read_model: Any, source: str) -> Settings:
-    return settings.model_copy(
-        update={
-            "database_url": url_string(read_model),
-            "ecommerce_database_url": source,
-            "lms_database_url": source,
-            "license_manager_database_url": source,
-        }
-    )
-
-
 def incremental_series(
     bench_settings: Settings,
     source: str,
@@ -125,7 +114,7 @@ def measure_growth(
         cached = cached_sqlite_source(settings, size, seed=seed, console=console)
         with working_copy(cached) as path, fresh_read_model(settings) as read_model:
             source = sqlite_url(path)
-            sized = _bench_settings(settings, read_model, source)
+            sized = bench_settings(settings, read_model, source)
             console.print(f"growth: {size}, full pass …")
             full = measure_pass(sized, "full")
             full_passes.append(full_pass_json(size, full))

@@ -15,9 +15,10 @@ from typing import Any
 import psutil
 from rich.console import Console
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from lcm_etl import demo
+from lcm_etl.bench import sources
 from lcm_etl.bench.api import LOAD_PLANS, bench_engine, measure_api
 from lcm_etl.bench.goals import assess
 from lcm_etl.bench.growth import MAIN_FRACTION, incremental_json, measure_growth
@@ -85,19 +86,6 @@ def machine_info(engine: Engine) -> dict[str, Any]:
     }
 
 
-def _bench_settings(settings: Settings, read_model: URL, source: str) -> Settings:
-    """The caller's settings pointed at this run's read model and source (ecommerce, LMS and
-    license-manager tables all live in the demo source)."""
-    return settings.model_copy(
-        update={
-            "database_url": url_string(read_model),
-            "ecommerce_database_url": source,
-            "lms_database_url": source,
-            "license_manager_database_url": source,
-        }
-    )
-
-
 def _vacuum(engine: Engine) -> float:
     """VACUUM ANALYZE after the passes: the steady state autovacuum reaches between passes
     (visibility map for index-only scans, fresh statistics), for both servers alike."""
@@ -117,7 +105,7 @@ def _measure_mariadb(
 ) -> dict[str, Any]:
     source = mariadb_source(mysql_url, scale, seed=seed, console=console)
     with fresh_read_model(settings) as read_model:
-        bench_settings = _bench_settings(settings, read_model, url_string(source.url))
+        bench_settings = sources.bench_settings(settings, read_model, url_string(source.url))
         engine = bench_engine(read_model)
         try:
             console.print("limit (MariaDB source): one join query + COPY …")
@@ -161,7 +149,7 @@ def run(
     log_dir = settings.data_dir / "bench" / "logs"
     with working_copy(cached) as source_path, fresh_read_model(settings) as read_model:
         source = sqlite_url(source_path)
-        bench_settings = _bench_settings(settings, read_model, source)
+        bench_settings = sources.bench_settings(settings, read_model, source)
         engine = bench_engine(read_model)
         try:
             report["machine"] = machine_info(engine)

@@ -420,7 +420,11 @@ def test_a_burst_larger_than_a_batch_is_one_refresh(
     consumer = _consumer(bus_settings, engine, client, refresher, lms[1], event_bus_batch_size=10)
     consumer.run(until_idle=True)
     assert refresher.calls == [(BOTH, False)]
-    assert (consumer.stats.entries, consumer.stats.landed, consumer.stats.refreshes) == (120, 120, 1)
+    assert (consumer.stats.entries, consumer.stats.landed, consumer.stats.refreshes) == (
+        120,
+        120,
+        1,
+    )
     assert all(row.processed_at is not None for row in _event_rows(engine))
     assert _pending(client, bus_settings) == 0
 

@@ -32,7 +32,15 @@ from lcm_etl.eligibility_ingest import ingest_eligibility_sources
 from lcm_etl.extract import source_snapshot
 from lcm_etl.land import Lander, record_rejections, upsert_watermarks
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
-from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
+from lcm_etl.schema import (
+    pipeline_run,
+    raw_condition,
+    raw_discount,
+    raw_offer,
+    raw_order,
+    rejected_record,
+    watermark,
+)
 from lcm_etl.settings import Settings
 from lcm_etl.transform import publish_read_model, vacuum_read_model
 
@@ -196,11 +204,26 @@ def _known_order_ids(conn: Connection, candidates: Iterable[Any]) -> list[int]:
     return list(conn.execute(select(raw_order.c.id).where(raw_order.c.id.in_(ids))).scalars())
 
 
-def _pending_order_ids(conn: Connection) -> list[int]:
-    """Landed orders not yet Complete: re-read every pass until they are (no modified column)."""
-    return list(
-        conn.execute(select(raw_order.c.id).where(raw_order.c.status != "Complete")).scalars()
-    )
+def _pending_order_ids(conn: Connection, targets: Sequence[uuid.UUID] = ()) -> list[int]:
+    """Landed orders not yet Complete: re-read every pass until they are (no modified column).
+
+    Found through the partial index of pending orders (migration 0010), never by reading every
+    landed order. A targeted pass (``targets``) takes only those with a discount of an offer of
+    its enterprises, so its cost follows what they own. A pending order whose discount names no
+    known offer belongs to no enterprise yet: the next incremental pass (hourly at the latest)
+    re-reads it with every other pending order.
+    """
+    query = select(raw_order.c.id).where(raw_order.c.status != "Complete")
+    if targets:
+        forms = [u.hex for u in targets] + [str(u) for u in targets]
+        query = (
+            query.join(raw_discount, raw_discount.c.order_id == raw_order.c.id)
+            .join(raw_offer, raw_offer.c.id == raw_discount.c.offer_id)
+            .join(raw_condition, raw_condition.c.id == raw_offer.c.condition_id)
+            .where(raw_condition.c.enterprise_customer_uuid.in_(forms))
+            .distinct()
+        )
+    return list(conn.execute(query).scalars())
 
 
 def _check_control_totals(conn: Connection, source_totals: list[ControlTotal]) -> None:
@@ -310,7 +333,9 @@ def _ingest(
             batch_size=settings.batch_size,
             id_overlap=settings.extract_id_overlap,
             time_overlap=dt.timedelta(seconds=settings.extract_time_overlap_seconds),
-            pending_order_ids=lambda: _pending_order_ids(conn),
+            pending_order_ids=lambda: _pending_order_ids(
+                conn, targets if mode == "targeted" else ()
+            ),
             known_order_ids=lambda ids: _known_order_ids(conn, ids),
             progress=progress,
         )

@@ -194,8 +194,21 @@ def bench(
 def bench_freshness(
     rounds: Annotated[int, typer.Option(min=1, max=20, help="Enrollments to time.")] = 3,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write results.")] = None,
+    airflow: Annotated[
+        bool,
+        typer.Option(
+            "--airflow",
+            help="Start a real Airflow (api-server, scheduler, dag-processor) and time the "
+            "event path through it.",
+        ),
+    ] = False,
 ) -> None:
-    """Seconds from an enrollment event (XADD) to the page showing its spend, without Airflow."""
+    """Seconds from an enrollment event (XADD) to the page showing its spend."""
+    if airflow:
+        from lcm_etl.bench import freshness_airflow
+
+        freshness_airflow.main(_settings(), rounds=rounds, json_path=json_file, console=console)
+        return
     from lcm_etl.events import freshness
 
     freshness.main(_settings(), rounds=rounds, json_path=json_file, console=console)

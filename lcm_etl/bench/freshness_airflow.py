@@ -1,0 +1,344 @@
+"""``lcm-etl bench-freshness --airflow``: seconds from an Open edX event to the page, with a real
+Airflow in the loop, and where they go.
+
+Each round is the no-Airflow round (an enrollment order in the source, its event XADDed on the
+bus, the clock starting at the XADD) except that the consumer does not run the pass: it posts an
+asset event through Airflow's REST API (``LCM_AIRFLOW_API_URL``), the scheduler starts
+``lcm_ingest``, whose landing asset starts ``lcm_publish``, and the clock stops when the page
+shows the new spend. The stack is :class:`~lcm_etl.bench.airflow_stack.AirflowStack`: a real
+api-server, scheduler (LocalExecutor) and dag-processor over ``dags/``.
+
+Where the time goes is read back from Airflow (each run's ``queued_at``, each task instance's
+``queued_when`` and ``end_date``) and from ``lcm.pipeline_run`` (when the pass itself started and
+finished), all on this machine's clock:
+
+- consumer: XADD → the asset event is posted;
+- scheduler: asset event → ingest run → its task queued, and landing asset → publish run → its
+  task queued (the scheduler loop's hops);
+- task start-up: task queued → the pass starts inside it (a worker process, Airflow's task
+  runner, the DAG file parsed, lcm_etl imported);
+- work: the ingest and publish stages themselves;
+- task finish: the ingest's end → its task's end (XCom, the landing asset event);
+- page: the publish's commit → the page answer shows it (the poll).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import redis
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine, select
+
+from lcm_etl.bench.airflow_stack import AirflowStack, AirflowStackError, parse_time
+from lcm_etl.db import (
+    ecommerce_source_url,
+    license_manager_source_url,
+    lms_source_url,
+    make_engine,
+    read_model_engine,
+    read_model_url,
+)
+from lcm_etl.events import freshness, producer
+from lcm_etl.events.consumer import EventConsumer, stream_names
+from lcm_etl.events.enterprises import LearnerDirectory
+from lcm_etl.events.refresh import AirflowRefresher
+from lcm_etl.schema import pipeline_run
+from lcm_etl.settings import ConfigError, Settings
+
+DAGS = ("lcm_ingest", "lcm_publish", "lcm_balance_alerts")
+PHASES = ("consumer", "scheduler", "task start-up", "work", "task finish", "page")
+GOAL_SECONDS = 60.0
+
+
+@dataclasses.dataclass(frozen=True)
+class AirflowRound:
+    seconds_to_page: float
+    phases: dict[str, float]
+    timestamps: dict[str, str]
+    redeemed_before: Decimal
+    redeemed_after: Decimal
+
+
+@dataclasses.dataclass(frozen=True)
+class AirflowFreshnessResult:
+    enterprise_uuid: str
+    offer_id: int
+    airflow_config: dict[str, str]
+    rounds: list[AirflowRound]
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(r.seconds_to_page for r in self.rounds)
+
+    @property
+    def max_seconds(self) -> float:
+        return max(r.seconds_to_page for r in self.rounds)
+
+    def median_phases(self) -> dict[str, float]:
+        return {
+            phase: statistics.median(r.phases.get(phase, 0.0) for r in self.rounds)
+            for phase in PHASES
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "enterprise_uuid": self.enterprise_uuid,
+            "offer_id": self.offer_id,
+            "airflow_config": self.airflow_config,
+            "goal_seconds": GOAL_SECONDS,
+            "median_seconds": round(self.median_seconds, 3),
+            "max_seconds": round(self.max_seconds, 3),
+            "median_phases": {k: round(v, 3) for k, v in self.median_phases().items()},
+            "rounds": [
+                {
+                    "seconds_to_page": round(r.seconds_to_page, 3),
+                    "phases": {k: round(v, 3) for k, v in r.phases.items()},
+                    "timestamps": r.timestamps,
+                    "redeemed_before": str(r.redeemed_before),
+                    "redeemed_after": str(r.redeemed_after),
+                }
+                for r in self.rounds
+            ],
+        }
+
+
+def lcm_environment(settings: Settings) -> dict[str, str]:
+    """The ``LCM_*`` variables the DAG tasks need to run the same pipeline as this process."""
+    environment = {
+        "LCM_DATABASE_URL": read_model_url(settings).render_as_string(hide_password=False),
+        "LCM_ECOMMERCE_DATABASE_URL": ecommerce_source_url(settings).render_as_string(
+            hide_password=False
+        ),
+        "LCM_DATA_DIR": str(settings.data_dir.resolve()),
+    }
+    for name, url in (
+        ("LCM_LMS_DATABASE_URL", lms_source_url(settings)),
+        ("LCM_LICENSE_MANAGER_DATABASE_URL", license_manager_source_url(settings)),
+    ):
+        if url is not None:
+            environment[name] = url.render_as_string(hide_password=False)
+    return environment
+
+
+def _first(runs: Sequence[dict[str, Any]], after: dt.datetime) -> dict[str, Any]:
+    for run in runs:
+        queued = parse_time(run.get("queued_at"))
+        if queued is not None and queued >= after and run["run_type"] == "asset_triggered":
+            return run
+    raise AirflowStackError(f"no asset-triggered run queued after {after.isoformat()}")
+
+
+def _stages(engine: Engine, after: dt.datetime) -> dict[str, Any]:
+    p = pipeline_run.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(p.stage, p.started_at, p.finished_at)
+            .where(p.trigger == "event", p.started_at >= after, p.status == "succeeded")
+            .order_by(p.run_id)
+        ).all()
+    return {row.stage: row for row in rows}
+
+
+def _breakdown(
+    stack: AirflowStack,
+    engine: Engine,
+    xadd: dt.datetime,
+    posted: dt.datetime,
+    page: dt.datetime,
+) -> tuple[dict[str, float], dict[str, str]]:
+    stack.wait_until_idle(("lcm_ingest", "lcm_publish"))
+    ingest_run = _first(stack.dag_runs("lcm_ingest"), xadd)
+    [ingest_task] = stack.task_instances("lcm_ingest", ingest_run["dag_run_id"])
+    ingest_end = parse_time(ingest_task["end_date"])
+    assert ingest_end is not None
+    publish_run = _first(stack.dag_runs("lcm_publish"), ingest_end - dt.timedelta(seconds=5))
+    [publish_task] = stack.task_instances("lcm_publish", publish_run["dag_run_id"])
+    stages = _stages(engine, xadd)
+    if set(stages) != {"ingest", "publish"}:
+        raise AirflowStackError(f"expected one event ingest and one publish, found {list(stages)}")
+    moments: dict[str, dt.datetime] = {
+        "xadd": xadd,
+        "asset_event_posted": posted,
+        "ingest_run_queued": _required(ingest_run, "queued_at"),
+        "ingest_task_queued": _required(ingest_task, "queued_when"),
+        "ingest_started": stages["ingest"].started_at,
+        "ingest_finished": stages["ingest"].finished_at,
+        "ingest_task_end": ingest_end,
+        "publish_run_queued": _required(publish_run, "queued_at"),
+        "publish_task_queued": _required(publish_task, "queued_when"),
+        "publish_started": stages["publish"].started_at,
+        "publish_finished": stages["publish"].finished_at,
+        "page": page,
+    }
+
+    def gap(start: str, end: str) -> float:
+        return (moments[end] - moments[start]).total_seconds()
+
+    phases = {
+        "consumer": gap("xadd", "asset_event_posted"),
+        "scheduler": gap("asset_event_posted", "ingest_run_queued")
+        + gap("ingest_run_queued", "ingest_task_queued")
+        + gap("ingest_task_end", "publish_run_queued")
+        + gap("publish_run_queued", "publish_task_queued"),
+        "task start-up": gap("ingest_task_queued", "ingest_started")
+        + gap("publish_task_queued", "publish_started"),
+        "work": gap("ingest_started", "ingest_finished")
+        + gap("publish_started", "publish_finished"),
+        "task finish": gap("ingest_finished", "ingest_task_end"),
+        "page": gap("publish_finished", "page"),
+    }
+    return phases, {name: moment.isoformat() for name, moment in moments.items()}
+
+
+def _required(record: dict[str, Any], field: str) -> dt.datetime:
+    value = parse_time(record.get(field))
+    if value is None:
+        raise AirflowStackError(f"Airflow reported no {field} for {record.get('dag_id')}")
+    return value
+
+
+def run(
+    settings: Settings,
+    *,
+    rounds: int = 3,
+    extra_config: dict[str, str] | None = None,
+    console: Console | None = None,
+    poll_seconds: float = 0.05,
+) -> AirflowFreshnessResult:
+    if not settings.event_bus_redis_url:
+        raise ConfigError("LCM_EVENT_BUS_REDIS_URL must be set for bench-freshness.")
+    lms_url = lms_source_url(settings)
+    if lms_url is None:
+        raise freshness.FreshnessBenchError(
+            "no LMS source: run `lcm-etl demo-source` (its file has the LMS tables) or set "
+            "LCM_LMS_DATABASE_URL"
+        )
+    prefix = f"lcm-bench-{uuid.uuid4().hex[:8]}"
+    bench_settings = settings.model_copy(
+        update={
+            "event_bus_topic_prefix": prefix,
+            "event_bus_topics": (freshness.ENROLLMENTS_TOPIC,),
+            "event_bus_consumer_group": f"{prefix}-group",
+            "event_bus_consumer_name": "bench",
+        }
+    )
+    client = redis.Redis.from_url(settings.event_bus_redis_url)
+    read_model = read_model_engine(settings)
+    source = make_engine(ecommerce_source_url(settings))
+    lms = make_engine(lms_url)
+    stream = stream_names(bench_settings)[0]
+
+    def say(message: str) -> None:
+        if console is not None:
+            console.print(message)
+
+    try:
+        target = freshness._pick_target(read_model, lms, dt.datetime.now(dt.UTC))
+        say("starting Airflow (api-server, scheduler, dag-processor; LocalExecutor) …")
+        with AirflowStack(
+            server_url=read_model_url(settings),
+            lcm_environment=lcm_environment(settings),
+            extra_config=extra_config,
+        ) as stack:
+            say(f"Airflow is up at {stack.url}; waiting for its first hourly run to finish …")
+            stack.wait_until_idle(DAGS)
+            airflow_settings = bench_settings.model_copy(
+                update={"airflow_api_url": stack.url, "airflow_api_token": stack.token}
+            )
+            results = []
+            for number in range(rounds):
+                before = freshness._redeemed(read_model, settings, target)
+                freshness.insert_enrollment_order(source, target)
+                fields = producer.enrollment_created_fields(target.lms_user_id)
+                started = time.perf_counter()
+                xadd = dt.datetime.now(dt.UTC)
+                producer.publish(client, stream, fields)
+                consumer = EventConsumer(
+                    airflow_settings,
+                    client=client,
+                    engine=read_model,
+                    refresher=AirflowRefresher(airflow_settings),
+                    directory=LearnerDirectory(lms_url),
+                )
+                try:
+                    consumer.run(until_idle=True)
+                finally:
+                    consumer.close()
+                posted = dt.datetime.now(dt.UTC)
+                if consumer.stats.refreshes != 1:
+                    raise AirflowStackError("the consumer did not post the asset event")
+                after = before
+                deadline = started + 10 * GOAL_SECONDS
+                while after < before + freshness.ORDER_AMOUNT and time.perf_counter() < deadline:
+                    time.sleep(poll_seconds)
+                    after = freshness._redeemed(read_model, settings, target)
+                if after < before + freshness.ORDER_AMOUNT:
+                    raise freshness.FreshnessBenchError(
+                        f"the page never showed the new spend (redeemed {before} → {after})"
+                    )
+                seconds = time.perf_counter() - started
+                page = xadd + dt.timedelta(seconds=seconds)
+                phases, moments = _breakdown(stack, read_model, xadd, posted, page)
+                results.append(AirflowRound(seconds, phases, moments, before, after))
+                say(f"round {number + 1}: {seconds:.1f} s")
+        return AirflowFreshnessResult(
+            str(target.enterprise), target.offer_id, dict(extra_config or {}), results
+        )
+    finally:
+        client.delete(stream)
+        client.close()
+        for engine in (read_model, source, lms):
+            engine.dispose()
+
+
+def report(result: AirflowFreshnessResult, console: Console) -> None:
+    table = Table(title="event → page freshness, Airflow in the loop (seconds)")
+    table.add_column("round", justify="right")
+    table.add_column("XADD → page", justify="right")
+    for phase in PHASES:
+        table.add_column(phase, justify="right")
+    for number, item in enumerate(result.rounds, start=1):
+        table.add_row(
+            str(number),
+            f"{item.seconds_to_page:.2f}",
+            *(f"{item.phases.get(phase, 0.0):.2f}" for phase in PHASES),
+        )
+    medians = result.median_phases()
+    table.add_row("median", f"{result.median_seconds:.2f}", *(f"{medians[p]:.2f}" for p in PHASES))
+    console.print(table)
+    verdict = "meets" if result.max_seconds <= GOAL_SECONDS else "MISSES"
+    console.print(
+        f"enterprise {result.enterprise_uuid}, offer {result.offer_id}: median "
+        f"{result.median_seconds:.2f} s, max {result.max_seconds:.2f} s — {verdict} the "
+        f"{GOAL_SECONDS:.0f} s goal"
+    )
+
+
+def main(
+    settings: Settings,
+    *,
+    rounds: int = 3,
+    json_path: Path | None = None,
+    console: Console | None = None,
+) -> AirflowFreshnessResult:
+    console = console or Console(stderr=True)
+    try:
+        result = run(settings, rounds=rounds, console=console)
+    except (freshness.FreshnessBenchError, ConfigError, AirflowStackError) as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(2) from None
+    report(result, console)
+    if json_path is not None:
+        json_path.write_text(json.dumps(result.as_json(), indent=2) + "\n")
+    return result

@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     event_targeted_max_enterprises: int = Field(default=500, ge=1, le=100_000)
     """A refresh for events naming more enterprises than this is an incremental pass instead of
     a targeted one (above it, the targeted pass would cost about as much, and keep growing)."""
+    event_publish_in_ingest: bool = True
+    """With Airflow: an ingest run started by event-bus asset events also publishes, in the same
+    task, instead of leaving it to the lcm_publish run its landing asset starts (which then has
+    nothing left to do). One task instead of two on the event path: one scheduler hop and one
+    task start-up fewer between the event and the page (docs/benchmarks.md)."""
     full_pass_hour_utc: int = Field(default=0, ge=0, le=23)
     """The scheduled ingest of this UTC hour re-reads every source row (daily full pass)."""
     notify_timeout_seconds: float = Field(default=20.0, gt=0, le=300)

@@ -75,6 +75,7 @@ class AirflowFreshnessResult:
     enterprise_uuid: str
     offer_id: int
     airflow_config: dict[str, str]
+    publish_in_ingest: bool
     rounds: list[AirflowRound]
 
     @property
@@ -96,6 +97,7 @@ class AirflowFreshnessResult:
             "enterprise_uuid": self.enterprise_uuid,
             "offer_id": self.offer_id,
             "airflow_config": self.airflow_config,
+            "publish_in_ingest": self.publish_in_ingest,
             "goal_seconds": GOAL_SECONDS,
             "median_seconds": round(self.median_seconds, 3),
             "max_seconds": round(self.max_seconds, 3),
@@ -160,10 +162,6 @@ def _breakdown(
     stack.wait_until_idle(("lcm_ingest", "lcm_publish"))
     ingest_run = _first(stack.dag_runs("lcm_ingest"), xadd)
     [ingest_task] = stack.task_instances("lcm_ingest", ingest_run["dag_run_id"])
-    ingest_end = parse_time(ingest_task["end_date"])
-    assert ingest_end is not None
-    publish_run = _first(stack.dag_runs("lcm_publish"), ingest_end - dt.timedelta(seconds=5))
-    [publish_task] = stack.task_instances("lcm_publish", publish_run["dag_run_id"])
     stages = _stages(engine, xadd)
     if set(stages) != {"ingest", "publish"}:
         raise AirflowStackError(f"expected one event ingest and one publish, found {list(stages)}")
@@ -174,9 +172,7 @@ def _breakdown(
         "ingest_task_queued": _required(ingest_task, "queued_when"),
         "ingest_started": stages["ingest"].started_at,
         "ingest_finished": stages["ingest"].finished_at,
-        "ingest_task_end": ingest_end,
-        "publish_run_queued": _required(publish_run, "queued_at"),
-        "publish_task_queued": _required(publish_task, "queued_when"),
+        "ingest_task_end": _required(ingest_task, "end_date"),
         "publish_started": stages["publish"].started_at,
         "publish_finished": stages["publish"].finished_at,
         "page": page,
@@ -187,17 +183,27 @@ def _breakdown(
 
     phases = {
         "consumer": gap("xadd", "asset_event_posted"),
-        "scheduler": gap("asset_event_posted", "ingest_run_queued")
-        + gap("ingest_run_queued", "ingest_task_queued")
-        + gap("ingest_task_end", "publish_run_queued")
-        + gap("publish_run_queued", "publish_task_queued"),
-        "task start-up": gap("ingest_task_queued", "ingest_started")
-        + gap("publish_task_queued", "publish_started"),
-        "work": gap("ingest_started", "ingest_finished")
-        + gap("publish_started", "publish_finished"),
-        "task finish": gap("ingest_finished", "ingest_task_end"),
+        "scheduler": gap("asset_event_posted", "ingest_task_queued"),
+        "task start-up": gap("ingest_task_queued", "ingest_started"),
         "page": gap("publish_finished", "page"),
     }
+    if moments["publish_started"] < moments["ingest_task_end"]:
+        # One task (LCM_EVENT_PUBLISH_IN_INGEST): the publish ran inside the ingest task.
+        phases["work"] = gap("ingest_started", "publish_finished")
+        phases["task finish"] = 0.0
+        return phases, {name: moment.isoformat() for name, moment in moments.items()}
+    publish_run = _first(
+        stack.dag_runs("lcm_publish"), moments["ingest_task_end"] - dt.timedelta(seconds=5)
+    )
+    [publish_task] = stack.task_instances("lcm_publish", publish_run["dag_run_id"])
+    moments["publish_run_queued"] = _required(publish_run, "queued_at")
+    moments["publish_task_queued"] = _required(publish_task, "queued_when")
+    phases["scheduler"] += gap("ingest_task_end", "publish_task_queued")
+    phases["task start-up"] += gap("publish_task_queued", "publish_started")
+    phases["work"] = gap("ingest_started", "ingest_finished") + gap(
+        "publish_started", "publish_finished"
+    )
+    phases["task finish"] = gap("ingest_finished", "ingest_task_end")
     return phases, {name: moment.isoformat() for name, moment in moments.items()}
 
 
@@ -293,7 +299,11 @@ def run(
                 results.append(AirflowRound(seconds, phases, moments, before, after))
                 say(f"round {number + 1}: {seconds:.1f} s")
         return AirflowFreshnessResult(
-            str(target.enterprise), target.offer_id, dict(extra_config or {}), results
+            str(target.enterprise),
+            target.offer_id,
+            dict(extra_config or {}),
+            settings.event_publish_in_ingest,
+            results,
         )
     finally:
         client.delete(stream)
@@ -303,7 +313,8 @@ def run(
 
 
 def report(result: AirflowFreshnessResult, console: Console) -> None:
-    table = Table(title="event → page freshness, Airflow in the loop (seconds)")
+    tasks = "one task" if result.publish_in_ingest else "two tasks (ingest, then publish)"
+    table = Table(title=f"event → page freshness, Airflow in the loop, {tasks} (seconds)")
     table.add_column("round", justify="right")
     table.add_column("XADD → page", justify="right")
     for phase in PHASES:

@@ -46,7 +46,11 @@ def _enterprise(source: SourceBuilder, enterprise: uuid.UUID, name: str, tag: st
         conn.execute(
             insert(enterprise_customer_user),
             [
-                {"user_id": hash((tag, n)) % 10**9, "enterprise_customer_id": enterprise.hex, **LINK}
+                {
+                    "user_id": hash((tag, n)) % 10**9,
+                    "enterprise_customer_id": enterprise.hex,
+                    **LINK,
+                }
                 for n in range(3)
             ],
         )

@@ -78,8 +78,8 @@ class PublishOutcome:
 def _temp_table(
     conn: Connection, name: str, sql_file: str, params: dict[str, Any] | None = None
 ) -> int:
-    """Materialize ``sql/<sql_file>`` as temporary table ``name`` (a fixed identifier)."""
-    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    """Materialize ``sql/<sql_file>`` as temporary table ``name`` (a fixed identifier), once per
+    publish transaction (ON COMMIT DROP ends it with the transaction, committed or not)."""
     result = conn.execute(
         text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {sqlfiles.load(sql_file)}"), params or {}
     )

@@ -1,0 +1,249 @@
+"""``lcm-etl bench-freshness --scale S|M|L``: the event path on the demo source of a scale.
+
+The source of the scale is the bench's cached one (generated once, reused; each run works on a
+copy), the read model a fresh database built by a full pass. Then:
+
+1. single rounds — one enrollment, its event, the clock from the XADD to the page (see
+   ``events/freshness.py``): median and maximum;
+2. a burst round — ``burst_events`` enrollments spread over ``burst_enterprises`` enterprises
+   (1,000 over 200 by default), their orders written first, then every event XADDed as fast as
+   Redis takes them while the consumer runs as in production (a long-running loop, refreshing
+   in-process). For each enterprise the clock runs from the XADD of the last event naming it
+   until its offer's redeemed funds — what its page shows — include all of its new orders; the
+   round reports p50, p95 and the maximum over the enterprises, and how many passes it took.
+
+Reports, never asserts a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import math
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import redis
+from rich.console import Console
+from sqlalchemy import Engine, func, select
+
+from lcm_etl import pipeline
+from lcm_etl.bench import sources
+from lcm_etl.db import ecommerce_source_url, lms_source_url, make_engine, read_model_engine
+from lcm_etl.events import freshness, producer
+from lcm_etl.events.consumer import EventConsumer, stream_names
+from lcm_etl.events.enterprises import LearnerDirectory, enterprise_customer_user
+from lcm_etl.events.refresh import PipelineRefresher
+from lcm_etl.schema import offer_summary, pipeline_run
+from lcm_etl.settings import Settings
+
+
+@contextlib.contextmanager
+def scale_settings(
+    settings: Settings, scale: str, *, console: Console | None = None
+) -> Iterator[Settings]:
+    """Settings whose sources are a copy of the cached demo source of ``scale`` and whose read
+    model is a fresh database, after a full pass; both are dropped afterwards."""
+    cached = sources.cached_sqlite_source(settings, scale, console=console)
+    with sources.working_copy(cached) as copy, sources.fresh_read_model(settings) as url:
+        source = sources.sqlite_url(copy)
+        prepared = settings.model_copy(
+            update={
+                "database_url": sources.url_string(url),
+                "ecommerce_database_url": source,
+                "lms_database_url": source,
+                "license_manager_database_url": source,
+            }
+        )
+        if console is not None:
+            console.print(f"full pass over the scale-{scale} source into a fresh read model …")
+        started = time.perf_counter()
+        pipeline.run_pass(prepared, mode="full", trigger="manual")
+        if console is not None:
+            console.print(f"full pass: {time.perf_counter() - started:.1f} s")
+        yield prepared
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+@dataclasses.dataclass(frozen=True)
+class BurstResult:
+    events: int
+    enterprises: int
+    seconds_to_page: list[float]
+    """Per enterprise: its last event's XADD → its page shows all of its new spend."""
+    seconds_to_publish_all: float
+    """The first XADD → the last page right."""
+    passes: int
+    incremental_passes: int
+
+    def as_json(self) -> dict[str, Any]:
+        times = self.seconds_to_page
+        return {
+            "events": self.events,
+            "enterprises": self.enterprises,
+            "p50_seconds": round(percentile(times, 0.50), 3),
+            "p95_seconds": round(percentile(times, 0.95), 3),
+            "max_seconds": round(max(times), 3),
+            "seconds_first_xadd_to_last_page": round(self.seconds_to_publish_all, 3),
+            "passes": self.passes,
+            "incremental_passes": self.incremental_passes,
+        }
+
+
+def _burst_targets(
+    read_model: Engine, lms: Engine, count: int, now: dt.datetime
+) -> list[freshness.Target]:
+    """Up to ``count`` enterprises with a current capped offer with funds left and a learner."""
+    s = offer_summary.c
+    candidates = (
+        select(s.offer_id, s.enterprise_customer_uuid)
+        .where(
+            s.max_discount.is_not(None),
+            s.remaining_funds > freshness.ORDER_AMOUNT * 100,
+            (s.start_datetime.is_(None)) | (s.start_datetime <= now),
+            (s.end_datetime.is_(None)) | (s.end_datetime >= now),
+        )
+        .order_by(s.enterprise_customer_uuid, s.offer_id)
+    )
+    with read_model.connect() as conn:
+        offers: dict[uuid.UUID, int] = {}
+        for offer_id, enterprise in conn.execute(candidates):
+            offers.setdefault(enterprise, int(offer_id))
+    ecu = enterprise_customer_user.c
+    learners: dict[str, int] = {}
+    with lms.connect() as conn:
+        query = select(ecu.enterprise_customer_id, func.min(ecu.user_id)).group_by(
+            ecu.enterprise_customer_id
+        )
+        for enterprise_key, user_id in conn.execute(query):
+            learners[str(enterprise_key).replace("-", "").lower()] = int(user_id)
+    targets = [
+        freshness.Target(enterprise, offer_id, learners[enterprise.hex])
+        for enterprise, offer_id in offers.items()
+        if enterprise.hex in learners
+    ]
+    return targets[:count]
+
+
+def _spent(read_model: Engine, offer_ids: list[int]) -> dict[int, Decimal]:
+    """Each offer's redeemed funds as the page shows them (net spend, capped at the offer)."""
+    s = offer_summary.c
+    with read_model.connect() as conn:
+        rows = conn.execute(
+            select(s.offer_id, func.least(s.amount_of_offer_spent, s.max_discount)).where(
+                s.offer_id.in_(offer_ids)
+            )
+        ).all()
+    return {int(offer_id): Decimal(spent) for offer_id, spent in rows}
+
+
+def burst(
+    settings: Settings,
+    *,
+    events: int = 1_000,
+    enterprises: int = 200,
+    timeout_seconds: float = 600.0,
+    poll_seconds: float = 0.05,
+) -> BurstResult:
+    """The burst round (see the module docstring) on an already-published read model."""
+    lms_url = lms_source_url(settings)
+    if lms_url is None or not settings.event_bus_redis_url:
+        raise freshness.FreshnessBenchError("the burst round needs the LMS source and Redis")
+    prefix = f"lcm-burst-{uuid.uuid4().hex[:8]}"
+    bus = settings.model_copy(
+        update={
+            "event_bus_topic_prefix": prefix,
+            "event_bus_topics": (freshness.ENROLLMENTS_TOPIC,),
+            "event_bus_consumer_group": f"{prefix}-group",
+            "event_bus_consumer_name": "bench",
+            "event_bus_block_ms": 50,
+        }
+    )
+    client = redis.Redis.from_url(settings.event_bus_redis_url)
+    read_model = read_model_engine(settings)
+    source = make_engine(ecommerce_source_url(settings))
+    lms = make_engine(lms_url)
+    stream = stream_names(bus)[0]
+    stop = threading.Event()
+    try:
+        targets = _burst_targets(read_model, lms, enterprises, dt.datetime.now(dt.UTC))
+        if len(targets) < enterprises:
+            raise freshness.FreshnessBenchError(
+                f"only {len(targets)} enterprises have a current offer with funds and a learner"
+            )
+        plan = [targets[number % len(targets)] for number in range(events)]
+        offers = [t.offer_id for t in targets]
+        expected = _spent(read_model, offers)
+        for target in plan:  # the orders first: ecommerce writes them before the LMS publishes
+            freshness.insert_enrollment_order(source, target)
+            expected[target.offer_id] += freshness.ORDER_AMOUNT
+        with read_model.connect() as conn:
+            last_run = conn.execute(select(func.max(pipeline_run.c.run_id))).scalar_one()
+        consumer = EventConsumer(
+            bus,
+            client=client,
+            engine=read_model,
+            refresher=PipelineRefresher(bus, check_alerts=False),
+            directory=LearnerDirectory(lms_url),
+        )
+        consumer.ensure_groups()
+        worker = threading.Thread(target=consumer.run, kwargs={"until_idle": False, "stop": stop})
+        worker.start()
+        last_xadd: dict[int, float] = {}
+        first = time.perf_counter()
+        for start in range(0, len(plan), 100):
+            chunk = plan[start : start + 100]
+            with client.pipeline(transaction=False) as batch:
+                for target in chunk:
+                    batch.xadd(stream, producer.enrollment_created_fields(target.lms_user_id))
+                batch.execute()
+            now = time.perf_counter()
+            last_xadd.update((target.offer_id, now) for target in chunk)
+        shown: dict[int, float] = {}
+        while len(shown) < len(offers) and time.perf_counter() - first < timeout_seconds:
+            spent = _spent(read_model, [o for o in offers if o not in shown])
+            now = time.perf_counter()
+            for offer_id, amount in spent.items():
+                if amount >= expected[offer_id]:
+                    shown[offer_id] = now
+            time.sleep(poll_seconds)
+        stop.set()
+        worker.join()
+        consumer.close()
+        if len(shown) < len(offers):
+            raise freshness.FreshnessBenchError(
+                f"{len(offers) - len(shown)} pages never showed their new spend"
+            )
+        with read_model.connect() as conn:
+            modes = conn.execute(
+                select(pipeline_run.c.mode).where(
+                    pipeline_run.c.run_id > last_run,
+                    pipeline_run.c.stage == "ingest",
+                    pipeline_run.c.trigger == "event",
+                )
+            ).scalars()
+            passes = list(modes)
+        return BurstResult(
+            events=events,
+            enterprises=len(offers),
+            seconds_to_page=[shown[o] - last_xadd[o] for o in offers],
+            seconds_to_publish_all=max(shown.values()) - first,
+            passes=len(passes),
+            incremental_passes=sum(mode == "incremental" for mode in passes),
+        )
+    finally:
+        stop.set()
+        client.delete(stream)
+        client.close()
+        for engine in (read_model, source, lms):
+            engine.dispose()

@@ -202,8 +202,34 @@ def bench_freshness(
             "event path through it.",
         ),
     ] = False,
+    scale: Annotated[
+        Scale | None,
+        typer.Option(
+            help="Run on the bench's demo source of this scale (generated once, then cached) "
+            "with a fresh read model: single rounds, a burst round, and with --airflow rounds "
+            "through Airflow too. Without it: the configured source and read model."
+        ),
+    ] = None,
+    burst_events: Annotated[int, typer.Option(min=0, help="Events in the burst round.")] = 1000,
+    burst_enterprises: Annotated[
+        int, typer.Option(min=1, help="Enterprises the burst's events name.")
+    ] = 200,
 ) -> None:
     """Seconds from an enrollment event (XADD) to the page showing its spend."""
+    if scale is not None:
+        from lcm_etl.bench import freshness_scale
+
+        freshness_scale.main(
+            _settings(),
+            scale.value,
+            rounds=rounds,
+            burst_events=burst_events,
+            burst_enterprises=burst_enterprises,
+            airflow_rounds=rounds if airflow else 0,
+            json_path=json_file,
+            console=console,
+        )
+        return
     if airflow:
         from lcm_etl.bench import freshness_airflow
 

@@ -178,6 +178,21 @@ def _breakdown(
         "page": page,
     }
 
+    if moments["publish_started"] >= moments["ingest_task_end"]:  # two tasks
+        publish_run = _first(
+            stack.dag_runs("lcm_publish"), moments["ingest_task_end"] - dt.timedelta(seconds=5)
+        )
+        [publish_task] = stack.task_instances("lcm_publish", publish_run["dag_run_id"])
+        moments["publish_run_queued"] = _required(publish_run, "queued_at")
+        moments["publish_task_queued"] = _required(publish_task, "queued_when")
+    return phases_of(moments), {name: moment.isoformat() for name, moment in moments.items()}
+
+
+def phases_of(moments: dict[str, dt.datetime]) -> dict[str, float]:
+    """Where the seconds between the XADD and the page went (see the module docstring). With
+    the publish inside the ingest task (one task) there is no publish run, so no
+    ``publish_task_queued`` moment."""
+
     def gap(start: str, end: str) -> float:
         return (moments[end] - moments[start]).total_seconds()
 
@@ -185,26 +200,18 @@ def _breakdown(
         "consumer": gap("xadd", "asset_event_posted"),
         "scheduler": gap("asset_event_posted", "ingest_task_queued"),
         "task start-up": gap("ingest_task_queued", "ingest_started"),
+        "work": gap("ingest_started", "publish_finished"),
+        "task finish": 0.0,
         "page": gap("publish_finished", "page"),
     }
-    if moments["publish_started"] < moments["ingest_task_end"]:
-        # One task (LCM_EVENT_PUBLISH_IN_INGEST): the publish ran inside the ingest task.
-        phases["work"] = gap("ingest_started", "publish_finished")
-        phases["task finish"] = 0.0
-        return phases, {name: moment.isoformat() for name, moment in moments.items()}
-    publish_run = _first(
-        stack.dag_runs("lcm_publish"), moments["ingest_task_end"] - dt.timedelta(seconds=5)
-    )
-    [publish_task] = stack.task_instances("lcm_publish", publish_run["dag_run_id"])
-    moments["publish_run_queued"] = _required(publish_run, "queued_at")
-    moments["publish_task_queued"] = _required(publish_task, "queued_when")
-    phases["scheduler"] += gap("ingest_task_end", "publish_task_queued")
-    phases["task start-up"] += gap("publish_task_queued", "publish_started")
-    phases["work"] = gap("ingest_started", "ingest_finished") + gap(
-        "publish_started", "publish_finished"
-    )
-    phases["task finish"] = gap("ingest_finished", "ingest_task_end")
-    return phases, {name: moment.isoformat() for name, moment in moments.items()}
+    if "publish_task_queued" in moments:
+        phases["scheduler"] += gap("ingest_task_end", "publish_task_queued")
+        phases["task start-up"] += gap("publish_task_queued", "publish_started")
+        phases["work"] = gap("ingest_started", "ingest_finished") + gap(
+            "publish_started", "publish_finished"
+        )
+        phases["task finish"] = gap("ingest_finished", "ingest_task_end")
+    return phases
 
 
 def _required(record: dict[str, Any], field: str) -> dt.datetime:

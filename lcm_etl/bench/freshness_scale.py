@@ -20,16 +20,20 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import json
 import math
+import os
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import redis
 from rich.console import Console
+from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from lcm_etl import pipeline
@@ -40,7 +44,7 @@ from lcm_etl.events.consumer import EventConsumer, stream_names
 from lcm_etl.events.enterprises import LearnerDirectory, enterprise_customer_user
 from lcm_etl.events.refresh import PipelineRefresher
 from lcm_etl.schema import offer_summary, pipeline_run
-from lcm_etl.settings import Settings
+from lcm_etl.settings import ConfigError, Settings
 
 
 @contextlib.contextmanager
@@ -205,7 +209,8 @@ def burst(
             chunk = plan[start : start + 100]
             with client.pipeline(transaction=False) as batch:
                 for target in chunk:
-                    batch.xadd(stream, producer.enrollment_created_fields(target.lms_user_id))
+                    fields = producer.enrollment_created_fields(target.lms_user_id)
+                    batch.xadd(stream, fields, maxlen=producer.STREAM_MAX_LEN, approximate=True)  # type: ignore[arg-type]
                 batch.execute()
             now = time.perf_counter()
             last_xadd.update((target.offer_id, now) for target in chunk)
@@ -247,3 +252,116 @@ def burst(
         client.close()
         for engine in (read_model, source, lms):
             engine.dispose()
+
+
+def run_scale(
+    settings: Settings,
+    scale: str,
+    *,
+    rounds: int = 5,
+    burst_events: int = 1_000,
+    burst_enterprises: int = 200,
+    airflow_rounds: int = 0,
+    console: Console | None = None,
+) -> dict[str, Any]:
+    """Single rounds, the burst round and (``airflow_rounds``) rounds through a real Airflow on
+    the demo source of ``scale``; a JSON-able report."""
+    from lcm_etl.bench import machine_info
+
+    report: dict[str, Any] = {"scale": scale}
+    with scale_settings(settings, scale, console=console) as prepared:
+        engine = read_model_engine(prepared)
+        try:
+            report["machine"] = machine_info(engine)
+        finally:
+            engine.dispose()
+        report["source_rows"] = sources.table_counts(prepared.ecommerce_database_url or "")
+        if console is not None:
+            console.print(f"{rounds} single rounds …")
+        single = freshness.run(prepared, rounds=rounds)
+        report["single"] = single.as_json()
+        if burst_events:
+            if console is not None:
+                console.print(
+                    f"burst round: {burst_events} events over {burst_enterprises} enterprises …"
+                )
+            report["burst"] = burst(
+                prepared, events=burst_events, enterprises=burst_enterprises
+            ).as_json()
+        if airflow_rounds:
+            from lcm_etl.bench import freshness_airflow
+
+            report["airflow"] = freshness_airflow.run(
+                prepared, rounds=airflow_rounds, console=console
+            ).as_json()
+    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return report
+
+
+def print_report(report: dict[str, Any], console: Console) -> None:
+    scale = report["scale"]
+    table = Table(title=f"event → page freshness at scale {scale} (seconds)")
+    for column in ("measurement", "median / p50", "p95", "max", "passes"):
+        table.add_column(column, justify="right")
+    single = report["single"]
+    table.add_row(
+        f"single event, no Airflow ({len(single['rounds'])} rounds)",
+        f"{single['median_seconds']:.2f}",
+        "",
+        f"{single['max_seconds']:.2f}",
+        "1 each",
+    )
+    if "burst" in report:
+        burst = report["burst"]
+        table.add_row(
+            f"burst: {burst['events']} events, {burst['enterprises']} enterprises",
+            f"{burst['p50_seconds']:.2f}",
+            f"{burst['p95_seconds']:.2f}",
+            f"{burst['max_seconds']:.2f}",
+            f"{burst['passes']} ({burst['incremental_passes']} incremental)",
+        )
+    if "airflow" in report:
+        airflow = report["airflow"]
+        table.add_row(
+            f"single event, Airflow in the loop ({len(airflow['rounds'])} rounds)",
+            f"{airflow['median_seconds']:.2f}",
+            "",
+            f"{airflow['max_seconds']:.2f}",
+            "1 each",
+        )
+    console.print(table)
+    if "airflow" in report:
+        phases = ", ".join(f"{k} {v:.2f}" for k, v in report["airflow"]["median_phases"].items())
+        console.print(f"Airflow round, median seconds per phase: {phases}")
+
+
+def main(
+    settings: Settings,
+    scale: str,
+    *,
+    rounds: int,
+    burst_events: int,
+    burst_enterprises: int,
+    airflow_rounds: int,
+    json_path: Path | None,
+    console: Console,
+) -> dict[str, Any]:
+    from lcm_etl.bench.airflow_stack import AirflowStackError
+
+    try:
+        report = run_scale(
+            settings,
+            scale,
+            rounds=rounds,
+            burst_events=burst_events,
+            burst_enterprises=burst_enterprises,
+            airflow_rounds=airflow_rounds,
+            console=console,
+        )
+    except (freshness.FreshnessBenchError, ConfigError, AirflowStackError) as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(2) from None
+    print_report(report, console)
+    if json_path is not None:
+        json_path.write_text(json.dumps(report, indent=2) + "\n")
+    return report

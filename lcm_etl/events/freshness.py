@@ -94,13 +94,13 @@ class FreshnessResult:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Target:
+class Target:
     enterprise: uuid.UUID
     offer_id: int
     lms_user_id: int
 
 
-def _pick_target(read_model: Engine, lms: Engine, now: dt.datetime) -> _Target:
+def _pick_target(read_model: Engine, lms: Engine, now: dt.datetime) -> Target:
     """The current capped offer with the most money left whose enterprise has a learner."""
     s = offer_summary.c
     candidates = select(s.offer_id, s.enterprise_customer_uuid).where(
@@ -123,7 +123,7 @@ def _pick_target(read_model: Engine, lms: Engine, now: dt.datetime) -> _Target:
                 select(func.min(ecu.user_id)).where(ecu.enterprise_customer_id == enterprise.hex)
             ).scalar()
             if learner is not None:
-                return _Target(enterprise, int(offer_id), int(learner))
+                return Target(enterprise, int(offer_id), int(learner))
     raise FreshnessBenchError("no enterprise with a current offer has a learner in the LMS source")
 
 
@@ -156,7 +156,7 @@ def _ecommerce_user(conn: Connection, lms_user_id: int, now: dt.datetime) -> int
     return user_id
 
 
-def insert_enrollment_order(source: Engine, target: _Target) -> int:
+def insert_enrollment_order(source: Engine, target: Target) -> int:
     """A Complete order of one seat, paid in full by the target offer (as ecommerce writes it)."""
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # naive UTC, as Django stores it
     with source.begin() as conn:
@@ -219,7 +219,7 @@ def insert_enrollment_order(source: Engine, target: _Target) -> int:
     return order_id
 
 
-def _redeemed(read_model: Engine, settings: Settings, target: _Target) -> Decimal:
+def _redeemed(read_model: Engine, settings: Settings, target: Target) -> Decimal:
     """Redeemed funds of the offer as the page answers them."""
     from lcm_etl import queries
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID
+from sqlalchemy.schema import SchemaItem
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -68,13 +69,24 @@ def _landed() -> list[Column[object]]:
     ]
 
 
+def landing_table(name: str, *columns: SchemaItem, comment: str) -> Table:
+    """A landing table in ``lcm_raw``: the source's columns (the subset read, keyed by the source
+    primary key), then ``landed_run_id`` and ``landed_at``; UNLOGGED (see ``UNLOGGED``)."""
+    return Table(
+        name, metadata, *columns, *_landed(), prefixes=UNLOGGED, schema=RAW, comment=comment
+    )
+
+
 # ------------------------------------------------------------------------------------------------
-# lcm_raw: ecommerce landing (one row per source row in scope; columns keep the source names)
+# lcm_raw: landing. One row per source row in scope, keyed by the source's primary key; columns
+# keep the source names. Enterprise UUIDs land as 32 lowercase hex characters whatever the source
+# stored (MariaDB's native dashed ``uuid`` included); rows whose UUID is not one are rejected.
 # ------------------------------------------------------------------------------------------------
 
-raw_offer = Table(
+# ecommerce: learner-credit offers and their redemptions
+
+raw_offer = landing_table(
     "ecommerce_conditionaloffer",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("name", Text, nullable=False),
     Column("slug", Text),
@@ -105,42 +117,30 @@ raw_offer = Table(
     Column("emails_for_usage_alert", Text),
     Column("usage_email_frequency", Text),
     Column("sales_force_id", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per ecommerce Site offer with an enterprise condition (learner credit).",
 )
 
-raw_condition = Table(
+raw_condition = landing_table(
     "ecommerce_condition",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("proxy_class", Text),
     Column("enterprise_customer_uuid", Text),
     Column("enterprise_customer_name", Text),
     Column("enterprise_customer_catalog_uuid", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per offer_condition referenced by a landed offer.",
 )
 
-raw_benefit = Table(
+raw_benefit = landing_table(
     "ecommerce_benefit",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("type", Text),
     Column("value", Money),
     Column("proxy_class", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per offer_benefit referenced by a landed offer.",
 )
 
-raw_order = Table(
+raw_order = landing_table(
     "ecommerce_order",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("number", Text, nullable=False),
     Column("status", Text, nullable=False),
@@ -150,7 +150,6 @@ raw_order = Table(
     Column("date_placed", TZ),
     Column("user_id", Integer, index=True),
     Column("partner_id", Integer),
-    *_landed(),
     # Orders not yet Complete, which every non-full ingest re-reads (order_order has no
     # modification time): a targeted pass finds its enterprises' few among them by this index
     # instead of reading every landed order (migration 0010).
@@ -159,14 +158,11 @@ raw_order = Table(
         "id",
         postgresql_where=text("status <> 'Complete'::text"),
     ),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per order_order that carries a learner-credit (or unknown-offer) discount.",
 )
 
-raw_line = Table(
+raw_line = landing_table(
     "ecommerce_line",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("order_id", Integer, nullable=False, index=True),
     Column("product_id", Integer, index=True),
@@ -178,15 +174,11 @@ raw_line = Table(
     Column("line_price_before_discounts_excl_tax", Money),
     Column("unit_price_excl_tax", Money),
     Column("status", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per order_line of a landed order.",
 )
 
-raw_discount = Table(
+raw_discount = landing_table(
     "ecommerce_orderdiscount",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("order_id", Integer, nullable=False, index=True),
     Column("offer_id", BigInteger, index=True),
@@ -196,15 +188,11 @@ raw_discount = Table(
     Column("category", Text),
     Column("frequency", BigInteger),
     Column("amount", Money),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per order_orderdiscount of a learner-credit offer or of an unknown offer.",
 )
 
-raw_refund = Table(
+raw_refund = landing_table(
     "ecommerce_refund",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("order_id", Integer, nullable=False, index=True),
     Column("user_id", Integer),
@@ -212,15 +200,11 @@ raw_refund = Table(
     Column("total_credit_excl_tax", Money),
     Column("created", TZ),
     Column("modified", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per refund_refund of a landed order.",
 )
 
-raw_refund_line = Table(
+raw_refund_line = landing_table(
     "ecommerce_refundline",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("refund_id", Integer, nullable=False, index=True),
     Column("order_line_id", Integer, nullable=False, index=True),
@@ -229,52 +213,140 @@ raw_refund_line = Table(
     Column("status", Text),
     Column("created", TZ),
     Column("modified", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per refund_refundline of a landed refund.",
 )
 
-raw_user = Table(
+raw_user = landing_table(
     "ecommerce_user",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("username", Text, index=True),  # consent records name learners by username
     Column("email", Text),
     Column("lms_user_id", BigInteger, index=True),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per ecommerce_user who placed a landed order (identity columns only).",
 )
 
-raw_product = Table(
+raw_product = landing_table(
     "ecommerce_product",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("title", Text),
     Column("structure", Text),
     Column("parent_id", Integer),
     Column("course_id", Text, index=True),
     Column("date_updated", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per catalogue_product (course seats and their parents).",
 )
 
-raw_course = Table(
+raw_course = landing_table(
     "ecommerce_course",
-    metadata,
     Column("id", Text, primary_key=True),
     Column("name", Text),
     Column("partner_id", Integer),
     Column("modified", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per courses_course (a course run; id is the course run key).",
 )
+
+# ecommerce: enterprise coupons
+
+raw_coupon_offer = landing_table(
+    "ecommerce_coupon_offer",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("start_datetime", TZ),
+    Column("end_datetime", TZ),
+    Column("condition_id", Integer, nullable=False),
+    Column("condition_proxy_class", Text),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("enterprise_customer_name", Text),
+    comment=(
+        "One row per ecommerce Voucher offer with an enterprise condition (an enterprise coupon), "
+        "with its condition's enterprise."
+    ),
+)
+
+raw_coupon_voucher = landing_table(
+    "ecommerce_coupon_voucher",
+    # voucher_voucher_offers.id: one row per (voucher, coupon offer) link. The code itself is
+    # not landed: it is a bearer credential, and nothing here needs it.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("voucher_id", Integer, nullable=False),
+    Column("conditionaloffer_id", Integer, nullable=False, index=True),
+    Column("usage", Text, nullable=False),
+    Column("start_datetime", TZ, nullable=False),
+    Column("end_datetime", TZ, nullable=False),
+    Column("num_orders", BigInteger, nullable=False),
+    comment="One row per voucher (coupon code) of a landed enterprise coupon offer.",
+)
+
+# LMS: enterprise customers, their learners, data-sharing consent
+
+raw_lms_customer = landing_table(
+    "lms_enterprisecustomer",
+    Column("uuid", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("enable_portal_learner_credit_management_screen", Boolean, nullable=False),
+    Column("enable_data_sharing_consent", Boolean, nullable=False),
+    Column("enforce_data_sharing_consent", Text, nullable=False),
+    Column("modified", TZ, nullable=False),
+    comment="One row per LMS enterprise_enterprisecustomer (flags and consent settings).",
+)
+
+raw_lms_customer_user = landing_table(
+    "lms_enterprisecustomeruser",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("enterprise_customer_id", Text, nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("linked", Boolean, nullable=False),
+    Column("modified", TZ, nullable=False),
+    comment="One row per LMS enterprise_enterprisecustomeruser (an LMS user linked to a customer).",
+)
+
+raw_lms_consent = landing_table(
+    "lms_datasharingconsent",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_id", Text, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("course_id", Text, nullable=False),
+    Column("granted", Boolean),
+    Column("modified", TZ, nullable=False),
+    # (enterprise, username, course): how a redemption finds its learner's consent.
+    Index("ix_lms_datasharingconsent_lookup", "enterprise_customer_id", "username", "course_id"),
+    comment=(
+        "One row per LMS consent_datasharingconsent: whether a learner shares a course's data "
+        "(and so their email) with an enterprise."
+    ),
+)
+
+# license-manager: subscription agreements and plans
+
+raw_lm_agreement = landing_table(
+    "license_manager_customeragreement",
+    Column("uuid", Text, primary_key=True),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("enterprise_customer_name", Text),
+    Column("modified", TZ, nullable=False),
+    comment="One row per license-manager subscriptions_customeragreement (one per enterprise).",
+)
+
+raw_lm_plan = landing_table(
+    "license_manager_subscriptionplan",
+    Column("uuid", Text, primary_key=True),
+    Column("customer_agreement_id", Text, nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("start_date", TZ, nullable=False),
+    Column("expiration_date", TZ, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("for_internal_use_only", Boolean, nullable=False),
+    Column("modified", TZ, nullable=False),
+    comment="One row per license-manager subscriptions_subscriptionplan.",
+)
+
+# ------------------------------------------------------------------------------------------------
+# lcm_raw: what the ingest keeps about its sources — watermarks, rejected rows, event-bus events
+# ------------------------------------------------------------------------------------------------
 
 watermark = Table(
     "watermark",
@@ -315,6 +387,32 @@ rejected_record = Table(
     comment=(
         "One row per (source row, reason) that failed a rule; resolved_at is set once the row "
         "stops failing (fixed at the source or superseded)."
+    ),
+)
+
+event_bus_event = Table(
+    "event_bus_event",
+    metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True),  # the message's `id` header
+    Column("event_type", Text, nullable=False),
+    Column("stream", Text, nullable=False),
+    Column("entry_id", Text, nullable=False),  # Redis Streams id of the first delivery
+    Column("source", Text),
+    Column("event_time", TZ),
+    Column("headers", JSONB, nullable=False),  # minorversion, sourcehost, sourcelib
+    Column("data", JSONB, nullable=False),  # event_data, Avro-decoded
+    Column("lms_user_id", BigInteger),
+    # The enterprises the event touches; NULL = could not be resolved (no LMS source configured),
+    # which makes the refresh an incremental pass; '{}' = the learner belongs to no enterprise.
+    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
+    Column("received_at", TZ, nullable=False, server_default=text("now()")),
+    Column("processed_at", TZ),  # NULL until the refresh the event asked for has succeeded
+    Column("refresh", Text),  # 'targeted_pass' | 'incremental_pass' | 'asset_event' | 'none'
+    Index(None, "processed_at"),
+    schema=RAW,
+    comment=(
+        "One row per Open edX event-bus event (deduplicated on the event id), with the "
+        "enterprises it touches and whether the refresh it triggers has run."
     ),
 )
 
@@ -437,6 +535,46 @@ offer_utilization_daily = Table(
     ),
 )
 
+enterprise_eligibility = Table(
+    "enterprise_eligibility",
+    metadata,
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("enterprise_name", Text),
+    # LMS facts; NULL = unknown (the LMS source was not read): never a reason.
+    Column("lcm_screen_enabled", Boolean),
+    Column("customer_active", Boolean),
+    Column("data_sharing_consent_required", Boolean),
+    # 'shown' | 'consent_required' | 'shown_consent_unknown' | 'hidden_consent_unknown'
+    Column("email_visibility", Text, nullable=False),
+    # Offer facts (valid learner-credit offers of lcm.offer_summary); "current" as of data_as_of.
+    Column("offer_count", Integer, nullable=False),
+    Column("current_offer_count", Integer, nullable=False),
+    Column("current_fcfs_offer_count", Integer, nullable=False),
+    Column("lcm_offer_id", BigInteger),
+    # Validity windows (inclusive bounds) still open at data_as_of, to re-evaluate at request
+    # time; NULL = license-manager was not read (unknown).
+    Column("subscription_plan_windows", ARRAY(TSTZRANGE)),
+    Column("active_subscription_plan_count", Integer),
+    # Distinct windows of redeemable coupon codes and how many codes share each one; NULL =
+    # the ecommerce voucher tables were not read (unknown).
+    Column("coupon_code_windows", ARRAY(TSTZRANGE)),
+    Column("coupon_code_counts", ARRAY(Integer)),
+    Column("active_coupon_code_count", Integer),
+    Column("is_eligible", Boolean, nullable=False),
+    Column("reasons", ARRAY(Text), nullable=False),
+    Column("data_as_of", TZ, nullable=False),
+    schema=LCM,
+    comment=(
+        "One row per enterprise known to any source (a learner-credit offer or coupon in "
+        "ecommerce, an LMS customer, a license-manager agreement): the facts of the LCM page's "
+        "eligibility rule (ADR 3) and its verdict as of data_as_of."
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------
+# lcm: the run log and the balance alerts
+# ------------------------------------------------------------------------------------------------
+
 pipeline_run = Table(
     "pipeline_run",
     metadata,
@@ -460,36 +598,6 @@ pipeline_run = Table(
     Index(None, "stage", "status", "run_id"),
     schema=LCM,
     comment="One row per pipeline stage execution (an ingest or a publish) with its outcome.",
-)
-
-# ------------------------------------------------------------------------------------------------
-# Orchestration (issue 5): Open edX event-bus landing and balance-alert notifications
-# ------------------------------------------------------------------------------------------------
-
-event_bus_event = Table(
-    "event_bus_event",
-    metadata,
-    Column("event_id", UUID(as_uuid=True), primary_key=True),  # the message's `id` header
-    Column("event_type", Text, nullable=False),
-    Column("stream", Text, nullable=False),
-    Column("entry_id", Text, nullable=False),  # Redis Streams id of the first delivery
-    Column("source", Text),
-    Column("event_time", TZ),
-    Column("headers", JSONB, nullable=False),  # minorversion, sourcehost, sourcelib
-    Column("data", JSONB, nullable=False),  # event_data, Avro-decoded
-    Column("lms_user_id", BigInteger),
-    # The enterprises the event touches; NULL = could not be resolved (no LMS source configured),
-    # which makes the refresh an incremental pass; '{}' = the learner belongs to no enterprise.
-    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
-    Column("received_at", TZ, nullable=False, server_default=text("now()")),
-    Column("processed_at", TZ),  # NULL until the refresh the event asked for has succeeded
-    Column("refresh", Text),  # 'targeted_pass' | 'incremental_pass' | 'asset_event' | 'none'
-    Index(None, "processed_at"),
-    schema=RAW,
-    comment=(
-        "One row per Open edX event-bus event (deduplicated on the event id), with the "
-        "enterprises it touches and whether the refresh it triggers has run."
-    ),
 )
 
 offer_balance_state = Table(
@@ -533,169 +641,5 @@ balance_alert = Table(
     comment=(
         "One row per offer per balance_state transition worth a notification (to low, to "
         "depleted, back to ok), with its delivery status."
-    ),
-)
-
-# ------------------------------------------------------------------------------------------------
-# Eligibility (issue 3): LMS and license-manager landing, enterprise coupons, and
-# lcm.enterprise_eligibility. Enterprise UUIDs land as 32 lowercase hex characters whatever the
-# source stored (MariaDB's native dashed ``uuid`` included); rows whose UUID is not one are
-# rejected at landing. Landing tables are UNLOGGED like the ecommerce ones (see UNLOGGED).
-# ------------------------------------------------------------------------------------------------
-
-raw_lms_customer = Table(
-    "lms_enterprisecustomer",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("slug", Text, nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("enable_portal_learner_credit_management_screen", Boolean, nullable=False),
-    Column("enable_data_sharing_consent", Boolean, nullable=False),
-    Column("enforce_data_sharing_consent", Text, nullable=False),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per LMS enterprise_enterprisecustomer (flags and consent settings).",
-)
-
-raw_lms_customer_user = Table(
-    "lms_enterprisecustomeruser",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("user_id", BigInteger, nullable=False),
-    Column("enterprise_customer_id", Text, nullable=False, index=True),
-    Column("active", Boolean, nullable=False),
-    Column("linked", Boolean, nullable=False),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per LMS enterprise_enterprisecustomeruser (an LMS user linked to a customer).",
-)
-
-raw_lms_consent = Table(
-    "lms_datasharingconsent",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("enterprise_customer_id", Text, nullable=False),
-    Column("username", Text, nullable=False),
-    Column("course_id", Text, nullable=False),
-    Column("granted", Boolean),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    # (enterprise, username, course): how a redemption finds its learner's consent.
-    Index("ix_lms_datasharingconsent_lookup", "enterprise_customer_id", "username", "course_id"),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment=(
-        "One row per LMS consent_datasharingconsent: whether a learner shares a course's data "
-        "(and so their email) with an enterprise."
-    ),
-)
-
-raw_lm_agreement = Table(
-    "license_manager_customeragreement",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("enterprise_customer_uuid", Text, nullable=False),
-    Column("enterprise_customer_name", Text),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per license-manager subscriptions_customeragreement (one per enterprise).",
-)
-
-raw_lm_plan = Table(
-    "license_manager_subscriptionplan",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("customer_agreement_id", Text, nullable=False, index=True),
-    Column("title", Text, nullable=False),
-    Column("start_date", TZ, nullable=False),
-    Column("expiration_date", TZ, nullable=False),
-    Column("is_active", Boolean, nullable=False),
-    Column("for_internal_use_only", Boolean, nullable=False),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per license-manager subscriptions_subscriptionplan.",
-)
-
-raw_coupon_offer = Table(
-    "ecommerce_coupon_offer",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("name", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("start_datetime", TZ),
-    Column("end_datetime", TZ),
-    Column("condition_id", Integer, nullable=False),
-    Column("condition_proxy_class", Text),
-    Column("enterprise_customer_uuid", Text, nullable=False),
-    Column("enterprise_customer_name", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment=(
-        "One row per ecommerce Voucher offer with an enterprise condition (an enterprise coupon), "
-        "with its condition's enterprise."
-    ),
-)
-
-raw_coupon_voucher = Table(
-    "ecommerce_coupon_voucher",
-    metadata,
-    # voucher_voucher_offers.id: one row per (voucher, coupon offer) link. The code itself is
-    # not landed: it is a bearer credential, and nothing here needs it.
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("voucher_id", Integer, nullable=False),
-    Column("conditionaloffer_id", Integer, nullable=False, index=True),
-    Column("usage", Text, nullable=False),
-    Column("start_datetime", TZ, nullable=False),
-    Column("end_datetime", TZ, nullable=False),
-    Column("num_orders", BigInteger, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per voucher (coupon code) of a landed enterprise coupon offer.",
-)
-
-enterprise_eligibility = Table(
-    "enterprise_eligibility",
-    metadata,
-    Column("enterprise_customer_uuid", UUID(as_uuid=True), primary_key=True),
-    Column("enterprise_name", Text),
-    # LMS facts; NULL = unknown (the LMS source was not read): never a reason.
-    Column("lcm_screen_enabled", Boolean),
-    Column("customer_active", Boolean),
-    Column("data_sharing_consent_required", Boolean),
-    # 'shown' | 'consent_required' | 'shown_consent_unknown' | 'hidden_consent_unknown'
-    Column("email_visibility", Text, nullable=False),
-    # Offer facts (valid learner-credit offers of lcm.offer_summary); "current" as of data_as_of.
-    Column("offer_count", Integer, nullable=False),
-    Column("current_offer_count", Integer, nullable=False),
-    Column("current_fcfs_offer_count", Integer, nullable=False),
-    Column("lcm_offer_id", BigInteger),
-    # Validity windows (inclusive bounds) still open at data_as_of, to re-evaluate at request
-    # time; NULL = license-manager was not read (unknown).
-    Column("subscription_plan_windows", ARRAY(TSTZRANGE)),
-    Column("active_subscription_plan_count", Integer),
-    # Distinct windows of redeemable coupon codes and how many codes share each one; NULL =
-    # the ecommerce voucher tables were not read (unknown).
-    Column("coupon_code_windows", ARRAY(TSTZRANGE)),
-    Column("coupon_code_counts", ARRAY(Integer)),
-    Column("active_coupon_code_count", Integer),
-    Column("is_eligible", Boolean, nullable=False),
-    Column("reasons", ARRAY(Text), nullable=False),
-    Column("data_as_of", TZ, nullable=False),
-    schema=LCM,
-    comment=(
-        "One row per enterprise known to any source (a learner-credit offer or coupon in "
-        "ecommerce, an LMS customer, a license-manager agreement): the facts of the LCM page's "
-        "eligibility rule (ADR 3) and its verdict as of data_as_of."
     ),
 )

@@ -40,6 +40,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, select
 
+from lcm_etl.bench import freshness
 from lcm_etl.bench.airflow_stack import AirflowStack, AirflowStackError, parse_time
 from lcm_etl.db import (
     ecommerce_source_url,
@@ -49,7 +50,7 @@ from lcm_etl.db import (
     read_model_engine,
     read_model_url,
 )
-from lcm_etl.events import freshness, producer
+from lcm_etl.events import producer
 from lcm_etl.events.consumer import EventConsumer, stream_names
 from lcm_etl.events.enterprises import LearnerDirectory
 from lcm_etl.events.refresh import AirflowRefresher

@@ -37,9 +37,9 @@ from rich.table import Table
 from sqlalchemy import Engine, func, select
 
 from lcm_etl import pipeline
-from lcm_etl.bench import sources
+from lcm_etl.bench import freshness, sources
 from lcm_etl.db import ecommerce_source_url, lms_source_url, make_engine, read_model_engine
-from lcm_etl.events import freshness, producer
+from lcm_etl.events import producer
 from lcm_etl.events.consumer import EventConsumer, stream_names
 from lcm_etl.events.enterprises import LearnerDirectory, enterprise_customer_user
 from lcm_etl.events.refresh import PipelineRefresher
@@ -266,7 +266,7 @@ def run_scale(
 ) -> dict[str, Any]:
     """Single rounds, the burst round and (``airflow_rounds``) rounds through a real Airflow on
     the demo source of ``scale``; a JSON-able report."""
-    from lcm_etl.bench import machine_info
+    from lcm_etl.bench.run import machine_info
 
     report: dict[str, Any] = {"scale": scale}
     with scale_settings(settings, scale, console=console) as prepared:

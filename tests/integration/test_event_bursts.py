@@ -26,7 +26,7 @@ from lcm_etl.events.refresh import PipelineRefresher
 from lcm_etl.schema import pipeline_run
 from lcm_etl.settings import Settings
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ENROLLMENTS = "course-enrollment-lifecycle"

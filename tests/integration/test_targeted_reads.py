@@ -17,7 +17,7 @@ from lcm_etl.events.enterprises import enterprise_customer_user
 from lcm_etl.schema import offer_summary
 from lcm_etl.settings import Settings
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 LINK = {

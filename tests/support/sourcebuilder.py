@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, insert, update
 from sqlalchemy.engine import URL
 
-from lcm_etl.sources import ecommerce as ec
+from lcm_etl.ingest.sources import ecommerce as ec
 
 UTC = dt.UTC
 D = Decimal

@@ -1,4 +1,4 @@
--- stg_learner_credit_offer: one row per landed ecommerce Site offer, typed, with its
+-- lc_offer: one row per landed ecommerce Site offer, typed, with its
 -- learner-credit attributes and, when the offer cannot be used, the reason it is rejected.
 -- Materialized per publish as the temporary table lc_offer.
 SELECT

@@ -1,4 +1,4 @@
--- stg_order_line: one row per landed order line of an order in scope_order, with the course it
+-- scoped_line: one row per landed order line of an order in scope_order, with the course it
 -- bought, its weight in the attribution of its order's discounts, what was refunded of it, and,
 -- when the line cannot be attributed, the reason it is rejected.
 -- Materialized per publish as the temporary table scoped_line.

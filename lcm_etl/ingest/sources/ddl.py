@@ -16,7 +16,7 @@ DDL_FILES = ("ecommerce.sql", "lms_enterprise.sql", "license_manager.sql")
 
 def statements(name: str) -> list[str]:
     """The CREATE statements of ``ddl/<name>``, comments stripped."""
-    text = resources.files("lcm_etl.sources").joinpath("ddl").joinpath(name).read_text()
+    text = resources.files("lcm_etl.ingest.sources").joinpath("ddl").joinpath(name).read_text()
     lines = [line.split("--", 1)[0].rstrip() for line in text.splitlines()]
     body = "\n".join(line for line in lines if line.strip())
     return [statement.strip() for statement in body.split(";") if statement.strip()]

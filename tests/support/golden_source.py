@@ -12,7 +12,7 @@ from decimal import Decimal as D
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 SEVENTY_FIVE = uuid.UUID("00000000-0000-4000-8000-000000000075")  # exactly 75 % spent: ok
 HUNDRED_LEFT = uuid.UUID("00000000-0000-4000-8000-000000000100")  # exactly $100 left: depleted

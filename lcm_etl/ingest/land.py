@@ -21,7 +21,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import sql as pgsql
@@ -35,11 +35,13 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    tuple_,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from lcm_etl import convert
-from lcm_etl.schema import rejected_record, watermark
+from lcm_etl.schema import rejected_record
 
 LANDED_COLUMNS = ("landed_run_id", "landed_at")
 
@@ -142,13 +144,32 @@ def _fast_check_for(column_type: object) -> Callable[[Sequence[Any]], bool]:
     return _texts_ok
 
 
+#: How an incremental ingest finds a table's changed rows (``lcm_raw.watermark`` holds the marks):
+#: ``full``: read whole every pass (small, or nothing marks a change; a marker of kind ``full``
+#: says it was read); ``id``: rows above the highest id read (append-only tables);
+#: ``modified``: rows modified since the newest modification time read (minus an overlap);
+#: ``referenced``: the rows that rows read in this pass point at (no usable mark of its own).
+WatermarkPolicy = Literal["full", "id", "modified", "referenced"]
+
+
 @dataclasses.dataclass(frozen=True)
 class LandingTable:
-    """How one source table lands: its ``lcm_raw`` table, columns, converters and key."""
+    """How one source table lands: its ``lcm_raw`` table (whose primary key is the source row's
+    natural key), columns, converters, and how an incremental pass reads it (``watermark``, on
+    column ``mark_column`` for ``id`` and ``modified``)."""
 
     source: str
     source_table: str
     raw: Table
+    watermark: WatermarkPolicy = "full"
+    mark_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.mark_column is None) != (self.watermark in ("full", "referenced")):
+            raise ValueError(
+                f"{self.source}.{self.source_table}: a mark column goes with an id or modified "
+                f"watermark, not with {self.watermark!r}"
+            )
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -418,21 +439,21 @@ def record_rejections(conn: Connection, rejections: Sequence[Rejection], run_id:
     return len(rows)
 
 
-def upsert_watermarks(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert or move ``lcm_raw.watermark`` rows (one per source table) in the caller's
-    transaction, so a mark only ever advances together with the rows it describes."""
-    if not rows:
+def resolve_landing_rejections(
+    conn: Connection, run_id: int, tables: Iterable[LandingTable]
+) -> None:
+    """Resolve the landing rejections of ``tables`` that this run, having read them whole, did
+    not see again (fixed at the source, or gone). Call it after recording the run's own."""
+    keys = sorted({(t.source, t.source_table) for t in tables})
+    if not keys:
         return
-    statement = pg_insert(watermark).values(list(rows))
     conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["source", "source_table"],
-            set_={
-                "kind": statement.excluded.kind,
-                "id_value": statement.excluded.id_value,
-                "time_value": statement.excluded.time_value,
-                "run_id": statement.excluded.run_id,
-                "updated_at": func.now(),
-            },
+        update(rejected_record)
+        .where(
+            rejected_record.c.stage == "landing",
+            tuple_(rejected_record.c.source, rejected_record.c.source_table).in_(keys),
+            rejected_record.c.last_run_id != run_id,
+            rejected_record.c.resolved_at.is_(None),
         )
+        .values(resolved_at=func.now())
     )

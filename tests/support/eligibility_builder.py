@@ -1,9 +1,10 @@
 """Hand-made LMS and license-manager sources, and enterprise coupons in an ecommerce source, for
 the eligibility and consent tests.
 
-Rows are written with the project's Core definitions of the real tables (``lcm_etl.sources``), with
-values shaped like the services write them: 32-hex UUIDs, naive UTC datetimes, every NOT NULL
-column given (the real DDL has no defaults). The same builder fills SQLite or the real MariaDB DDL.
+Rows are written with the project's Core definitions of the real tables
+(``lcm_etl.ingest.sources``), with values shaped like the services write them: 32-hex UUIDs, naive
+UTC datetimes, every NOT NULL column given (the real DDL has no defaults). The same builder fills
+SQLite or the real MariaDB DDL.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, delete, insert, update
 from sqlalchemy.engine import URL
 
-from lcm_etl.sources import ecommerce as ec
-from lcm_etl.sources import license_manager as lm
-from lcm_etl.sources import lms
+from lcm_etl.ingest.sources import ecommerce as ec
+from lcm_etl.ingest.sources import license_manager as lm
+from lcm_etl.ingest.sources import lms
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 UTC = dt.UTC
 

@@ -1,4 +1,4 @@
--- stg_order_discount: one row per landed order discount of an order in scope_order, with its
+-- scoped_discount: one row per landed order discount of an order in scope_order, with its
 -- order, its offer's enterprise, whether it counts as spend, and, when it cannot be counted,
 -- the reason it is rejected. Materialized per publish as the temporary table scoped_discount.
 WITH discount AS (
@@ -11,7 +11,7 @@ WITH discount AS (
         -- ecommerce keeps one discount per (order, offer); a second one is a conflicting duplicate.
         row_number() OVER (PARTITION BY d.order_id, d.offer_id ORDER BY d.id) AS duplicate_rank
     FROM (
-        -- Every landed discount (:full), or those of the orders in scope (see stg_order_line)
+        -- Every landed discount (:full), or those of the orders in scope (see scoped_line)
         SELECT x.* FROM lcm_raw.ecommerce_orderdiscount AS x WHERE CAST(:full AS boolean)
         UNION ALL
         SELECT x.*

@@ -1,4 +1,4 @@
--- stg_email_policy: one row per enterprise known to any landed source (a learner-credit offer,
+-- email_policy: one row per enterprise known to any landed source (a learner-credit offer,
 -- an LMS customer, a license-manager agreement, an enterprise coupon), with whether its learners'
 -- emails may be shown. Materialized per publish as the temporary table email_policy.
 --

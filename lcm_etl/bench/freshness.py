@@ -37,9 +37,9 @@ from lcm_etl.events import producer
 from lcm_etl.events.consumer import EventConsumer, stream_names
 from lcm_etl.events.enterprises import LearnerDirectory, enterprise_customer_user
 from lcm_etl.events.refresh import PipelineRefresher
+from lcm_etl.ingest.sources import ecommerce as ec
 from lcm_etl.schema import offer_summary
 from lcm_etl.settings import ConfigError, Settings
-from lcm_etl.sources import ecommerce as ec
 
 ENROLLMENTS_TOPIC = "course-enrollment-lifecycle"
 ORDER_AMOUNT = Decimal("10.00")

@@ -87,6 +87,23 @@ def _temp_table(
     return int(result.rowcount)
 
 
+def configure_session(conn: Connection, settings: Settings) -> None:
+    """The publish transaction's planner and memory settings (``SET LOCAL``: they end with it)."""
+    memory = f"{settings.transform_work_mem_mb}MB"
+    conn.execute(text("SELECT set_config('work_mem', :value, true)"), {"value": memory})
+    # The publish's temporary tables hold every redemption on a full pass; with the default
+    # 8 MB of temp_buffers they would be written out to disk and read back at every step.
+    # (Settable only before a session's first temporary table; each stage has its own.)
+    conn.execute(text("SELECT set_config('temp_buffers', :value, true)"), {"value": memory})
+    # JIT compiles each big-looking query for about a second; an incremental publish is
+    # dozens of queries that touch few rows, and even a full one gains little from it.
+    conn.execute(text("SET LOCAL jit = off"))
+    conn.execute(
+        text("SELECT set_config('random_page_cost', :value, true)"),
+        {"value": str(settings.transform_random_page_cost)},
+    )
+
+
 def merge(
     conn: Connection,
     target: Table,
@@ -137,14 +154,14 @@ def publish_read_model(
     scope_params = {"since_run": -1 if full else since_landing_run, "full": full}
 
     with progress.step("transform learner-credit offers"):
-        _temp_table(conn, "lc_offer", "transform/stg_learner_credit_offer.sql")
+        _temp_table(conn, "lc_offer", "transform/lc_offer.sql")
         conn.execute(text("CREATE UNIQUE INDEX ON lc_offer (offer_id)"))
         # Issue 3: whose learner emails may be shown (data-sharing consent); the redemptions
         # and the scope of an incremental publish read it.
         _temp_table(
             conn,
             "email_policy",
-            "transform/stg_email_policy.sql",
+            "transform/email_policy.sql",
             {"hide_unknown": settings.hide_emails_when_consent_unknown},
         )
         conn.execute(text("CREATE UNIQUE INDEX ON email_policy (enterprise_customer_uuid)"))
@@ -161,9 +178,9 @@ def publish_read_model(
         conn.execute(text("CREATE UNIQUE INDEX ON scope_order (order_id)"))
 
     with progress.step("transform order lines and discounts"):
-        _temp_table(conn, "scoped_line", "transform/stg_order_line.sql", {"full": full})
+        _temp_table(conn, "scoped_line", "transform/scoped_line.sql", {"full": full})
         conn.execute(text("CREATE INDEX ON scoped_line (order_id)"))
-        _temp_table(conn, "scoped_discount", "transform/stg_order_discount.sql", {"full": full})
+        _temp_table(conn, "scoped_discount", "transform/scoped_discount.sql", {"full": full})
         conn.execute(text("CREATE INDEX ON scoped_discount (order_id)"))
 
     with progress.step("publish lcm.offer_redemption", total=None) as tracker:
@@ -302,4 +319,11 @@ def _reconcile(conn: Connection, *, full: bool) -> int:
     return checked
 
 
-__all__ = ["PublishOutcome", "ReconciliationError", "merge", "publish_read_model"]
+__all__ = [
+    "PublishOutcome",
+    "ReconciliationError",
+    "configure_session",
+    "merge",
+    "publish_read_model",
+    "vacuum_read_model",
+]

@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
+from lcm_etl.modes import Mode
 from lcm_etl.settings import ConfigError, Settings, get_settings
 
 app = typer.Typer(
@@ -103,13 +104,13 @@ def run(
 ) -> None:
     """Run one pipeline pass: extract and land, then transform, reconcile and publish."""
     from lcm_etl import pipeline
-    from lcm_etl.progress import RichProgress
+    from lcm_etl.cli.display import RichProgress
 
     if full and incremental:
         _fail("choose one of --full and --incremental")
     settings = _settings()
     targets = [_parse_uuid(value) for value in enterprise or []]
-    mode: pipeline.Mode = "targeted" if targets else ("full" if full else "incremental")
+    mode: Mode = "targeted" if targets else ("full" if full else "incremental")
     with RichProgress(console) as progress:
         try:
             result = pipeline.run_pass(
@@ -183,7 +184,7 @@ def bench(
     ] = None,
 ) -> None:
     """Measure the pipeline and the API against the physical limit and compute-on-read."""
-    from lcm_etl import bench as benchmark
+    from lcm_etl.bench import run as benchmark
 
     benchmark.main(
         _settings(), scale=scale.value, json_path=json_file, mysql_url=mysql_url, console=console
@@ -235,7 +236,7 @@ def bench_freshness(
 
         freshness_airflow.main(_settings(), rounds=rounds, json_path=json_file, console=console)
         return
-    from lcm_etl.events import freshness
+    from lcm_etl.bench import freshness
 
     freshness.main(_settings(), rounds=rounds, json_path=json_file, console=console)
 

@@ -51,8 +51,7 @@ from lcm_etl.db import (
     read_model_url,
 )
 from lcm_etl.events import producer
-from lcm_etl.events.consumer import EventConsumer, stream_names
-from lcm_etl.events.enterprises import LearnerDirectory
+from lcm_etl.events.consumer import stream_names
 from lcm_etl.events.refresh import AirflowRefresher
 from lcm_etl.schema import pipeline_run
 from lcm_etl.settings import ConfigError, Settings
@@ -230,28 +229,12 @@ def run(
     console: Console | None = None,
     poll_seconds: float = 0.05,
 ) -> AirflowFreshnessResult:
-    if not settings.event_bus_redis_url:
-        raise ConfigError("LCM_EVENT_BUS_REDIS_URL must be set for bench-freshness.")
-    lms_url = lms_source_url(settings)
-    if lms_url is None:
-        raise freshness.FreshnessBenchError(
-            "no LMS source: run `lcm-etl demo-source` (its file has the LMS tables) or set "
-            "LCM_LMS_DATABASE_URL"
-        )
-    prefix = f"lcm-bench-{uuid.uuid4().hex[:8]}"
-    bench_settings = settings.model_copy(
-        update={
-            "event_bus_topic_prefix": prefix,
-            "event_bus_topics": (freshness.ENROLLMENTS_TOPIC,),
-            "event_bus_consumer_group": f"{prefix}-group",
-            "event_bus_consumer_name": "bench",
-        }
-    )
-    client = redis.Redis.from_url(settings.event_bus_redis_url)
+    bus = freshness.bench_bus(settings)
+    client = redis.Redis.from_url(str(settings.event_bus_redis_url))
     read_model = read_model_engine(settings)
     source = make_engine(ecommerce_source_url(settings))
-    lms = make_engine(lms_url)
-    stream = stream_names(bench_settings)[0]
+    lms = make_engine(freshness.lms_url_of(settings))
+    stream = stream_names(bus)[0]
 
     def say(message: str) -> None:
         if console is not None:
@@ -267,45 +250,36 @@ def run(
         ) as stack:
             say(f"Airflow is up at {stack.url}; waiting for its first hourly run to finish …")
             stack.wait_until_idle(DAGS)
-            airflow_settings = bench_settings.model_copy(
+            airflow_bus = bus.model_copy(
                 update={"airflow_api_url": stack.url, "airflow_api_token": stack.token}
             )
+            refresher = TimedAirflowRefresher(airflow_bus)
             results = []
-            for number in range(rounds):
-                before = freshness._redeemed(read_model, settings, target)
-                freshness.insert_enrollment_order(source, target)
-                fields = producer.enrollment_created_fields(target.lms_user_id)
-                started = time.perf_counter()
-                xadd = dt.datetime.now(dt.UTC)
-                producer.publish(client, stream, fields)
-                consumer = EventConsumer(
-                    airflow_settings,
-                    client=client,
-                    engine=read_model,
-                    refresher=AirflowRefresher(airflow_settings),
-                    directory=LearnerDirectory(lms_url),
-                )
-                try:
-                    consumer.run(until_idle=True)
-                finally:
-                    consumer.close()
-                posted = dt.datetime.now(dt.UTC)
-                if consumer.stats.refreshes != 1:
-                    raise AirflowStackError("the consumer did not post the asset event")
-                after = before
-                deadline = started + 10 * GOAL_SECONDS
-                while after < before + freshness.ORDER_AMOUNT and time.perf_counter() < deadline:
-                    time.sleep(poll_seconds)
-                    after = freshness._redeemed(read_model, settings, target)
-                if after < before + freshness.ORDER_AMOUNT:
-                    raise freshness.FreshnessBenchError(
-                        f"the page never showed the new spend (redeemed {before} → {after})"
-                    )
-                seconds = time.perf_counter() - started
-                page = xadd + dt.timedelta(seconds=seconds)
-                phases, moments = _breakdown(stack, read_model, xadd, posted, page)
-                results.append(AirflowRound(seconds, phases, moments, before, after))
-                say(f"round {number + 1}: {seconds:.1f} s")
+            with freshness.running_consumer(airflow_bus, client, read_model, refresher):
+                for number in range(rounds):
+                    before = freshness._redeemed(read_model, settings, target)
+                    freshness.insert_enrollment_order(source, target)
+                    fields = producer.enrollment_created_fields(target.lms_user_id)
+                    started = time.perf_counter()
+                    xadd = dt.datetime.now(dt.UTC)
+                    producer.publish(client, stream, fields)
+                    after = before
+                    deadline = started + 10 * GOAL_SECONDS
+                    while (
+                        after < before + freshness.ORDER_AMOUNT and time.perf_counter() < deadline
+                    ):
+                        time.sleep(poll_seconds)
+                        after = freshness._redeemed(read_model, settings, target)
+                    if after < before + freshness.ORDER_AMOUNT:
+                        raise freshness.FreshnessBenchError(
+                            f"the page never showed the new spend (redeemed {before} → {after})"
+                        )
+                    seconds = time.perf_counter() - started
+                    page = xadd + dt.timedelta(seconds=seconds)
+                    posted = refresher.posted_after(xadd)
+                    phases, moments = _breakdown(stack, read_model, xadd, posted, page)
+                    results.append(AirflowRound(seconds, phases, moments, before, after))
+                    say(f"round {number + 1}: {seconds:.1f} s")
         return AirflowFreshnessResult(
             str(target.enterprise),
             target.offer_id,
@@ -314,10 +288,28 @@ def run(
             results,
         )
     finally:
-        client.delete(stream)
         client.close()
         for engine in (read_model, source, lms):
             engine.dispose()
+
+
+class TimedAirflowRefresher(AirflowRefresher):
+    """The consumer's Airflow refresher, noting when each asset event was posted."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.posted: list[dt.datetime] = []
+
+    def refresh(self, enterprise_uuids: tuple[uuid.UUID, ...], *, incremental: bool) -> str:
+        how = super().refresh(enterprise_uuids, incremental=incremental)
+        self.posted.append(dt.datetime.now(dt.UTC))
+        return how
+
+    def posted_after(self, moment: dt.datetime) -> dt.datetime:
+        later = [p for p in self.posted if p >= moment]
+        if not later:
+            raise AirflowStackError("the consumer posted no asset event for the round")
+        return later[0]
 
 
 def report(result: AirflowFreshnessResult, console: Console) -> None:

@@ -23,7 +23,6 @@ import datetime as dt
 import json
 import math
 import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -38,10 +37,10 @@ from sqlalchemy import Engine, func, select
 
 from lcm_etl import pipeline
 from lcm_etl.bench import freshness, sources
-from lcm_etl.db import ecommerce_source_url, lms_source_url, make_engine, read_model_engine
+from lcm_etl.db import ecommerce_source_url, make_engine, read_model_engine
 from lcm_etl.events import producer
-from lcm_etl.events.consumer import EventConsumer, stream_names
-from lcm_etl.events.enterprises import LearnerDirectory, enterprise_customer_user
+from lcm_etl.events.consumer import stream_names
+from lcm_etl.events.enterprises import enterprise_customer_user
 from lcm_etl.events.refresh import PipelineRefresher
 from lcm_etl.schema import offer_summary, pipeline_run
 from lcm_etl.settings import ConfigError, Settings
@@ -160,25 +159,12 @@ def burst(
     poll_seconds: float = 0.05,
 ) -> BurstResult:
     """The burst round (see the module docstring) on an already-published read model."""
-    lms_url = lms_source_url(settings)
-    if lms_url is None or not settings.event_bus_redis_url:
-        raise freshness.FreshnessBenchError("the burst round needs the LMS source and Redis")
-    prefix = f"lcm-burst-{uuid.uuid4().hex[:8]}"
-    bus = settings.model_copy(
-        update={
-            "event_bus_topic_prefix": prefix,
-            "event_bus_topics": (freshness.ENROLLMENTS_TOPIC,),
-            "event_bus_consumer_group": f"{prefix}-group",
-            "event_bus_consumer_name": "bench",
-            "event_bus_block_ms": 50,
-        }
-    )
-    client = redis.Redis.from_url(settings.event_bus_redis_url)
+    bus = freshness.bench_bus(settings, "burst")
+    client = redis.Redis.from_url(str(settings.event_bus_redis_url))
     read_model = read_model_engine(settings)
     source = make_engine(ecommerce_source_url(settings))
-    lms = make_engine(lms_url)
+    lms = make_engine(freshness.lms_url_of(settings))
     stream = stream_names(bus)[0]
-    stop = threading.Event()
     try:
         targets = _burst_targets(read_model, lms, enterprises, dt.datetime.now(dt.UTC))
         if len(targets) < enterprises:
@@ -193,51 +179,41 @@ def burst(
             expected[target.offer_id] += freshness.ORDER_AMOUNT
         with read_model.connect() as conn:
             last_run = conn.execute(select(func.max(pipeline_run.c.run_id))).scalar_one()
-        consumer = EventConsumer(
-            bus,
-            client=client,
-            engine=read_model,
-            refresher=PipelineRefresher(bus, check_alerts=False),
-            directory=LearnerDirectory(lms_url),
-        )
-        consumer.ensure_groups()
-        worker = threading.Thread(target=consumer.run, kwargs={"until_idle": False, "stop": stop})
-        worker.start()
-        last_xadd: dict[int, float] = {}
-        first = time.perf_counter()
-        for start in range(0, len(plan), 100):
-            chunk = plan[start : start + 100]
-            with client.pipeline(transaction=False) as batch:
-                for target in chunk:
-                    fields = producer.enrollment_created_fields(target.lms_user_id)
-                    batch.xadd(stream, fields, maxlen=producer.STREAM_MAX_LEN, approximate=True)  # type: ignore[arg-type]
-                batch.execute()
-            now = time.perf_counter()
-            last_xadd.update((target.offer_id, now) for target in chunk)
-        shown: dict[int, float] = {}
-        while len(shown) < len(offers) and time.perf_counter() - first < timeout_seconds:
-            spent = _spent(read_model, [o for o in offers if o not in shown])
-            now = time.perf_counter()
-            for offer_id, amount in spent.items():
-                if amount >= expected[offer_id]:
-                    shown[offer_id] = now
-            time.sleep(poll_seconds)
-        stop.set()
-        worker.join()
-        consumer.close()
+        refresher = PipelineRefresher(bus, check_alerts=False)
+        with freshness.running_consumer(bus, client, read_model, refresher):
+            last_xadd: dict[int, float] = {}
+            first = time.perf_counter()
+            for start in range(0, len(plan), 100):
+                chunk = plan[start : start + 100]
+                with client.pipeline(transaction=False) as batch:
+                    for target in chunk:
+                        fields = producer.enrollment_created_fields(target.lms_user_id)
+                        batch.xadd(stream, fields, maxlen=producer.STREAM_MAX_LEN, approximate=True)  # type: ignore[arg-type]
+                    batch.execute()
+                now = time.perf_counter()
+                last_xadd.update((target.offer_id, now) for target in chunk)
+            shown: dict[int, float] = {}
+            while len(shown) < len(offers) and time.perf_counter() - first < timeout_seconds:
+                spent = _spent(read_model, [o for o in offers if o not in shown])
+                now = time.perf_counter()
+                for offer_id, amount in spent.items():
+                    if amount >= expected[offer_id]:
+                        shown[offer_id] = now
+                time.sleep(poll_seconds)
         if len(shown) < len(offers):
             raise freshness.FreshnessBenchError(
                 f"{len(offers) - len(shown)} pages never showed their new spend"
             )
         with read_model.connect() as conn:
-            modes = conn.execute(
-                select(pipeline_run.c.mode).where(
-                    pipeline_run.c.run_id > last_run,
-                    pipeline_run.c.stage == "ingest",
-                    pipeline_run.c.trigger == "event",
-                )
-            ).scalars()
-            passes = list(modes)
+            passes = list(
+                conn.execute(
+                    select(pipeline_run.c.mode).where(
+                        pipeline_run.c.run_id > last_run,
+                        pipeline_run.c.stage == "ingest",
+                        pipeline_run.c.trigger == "event",
+                    )
+                ).scalars()
+            )
         return BurstResult(
             events=events,
             enterprises=len(offers),
@@ -247,8 +223,6 @@ def burst(
             incremental_passes=sum(mode == "incremental" for mode in passes),
         )
     finally:
-        stop.set()
-        client.delete(stream)
         client.close()
         for engine in (read_model, source, lms):
             engine.dispose()

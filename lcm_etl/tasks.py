@@ -132,6 +132,7 @@ def ingest(
     ``published_run_id``, and the lcm_publish run its landing asset starts skips the publish.
     """
     from lcm_etl import pipeline
+    from lcm_etl.db import pipeline_engine
 
     settings = settings or get_settings()
     plan = plan_ingest(
@@ -141,12 +142,21 @@ def ingest(
         logical_date=logical_date,
         full_pass_hour_utc=settings.full_pass_hour_utc,
     )
-    result = pipeline.ingest(
-        settings, mode=plan.mode, trigger=plan.trigger, enterprise_uuids=plan.enterprise_uuids
-    )
-    summary = _summary(result) | {"trigger": plan.trigger}
-    if plan.trigger == "event" and settings.event_publish_in_ingest:
-        summary["published_run_id"] = pipeline.publish(settings, trigger="event").run_id
+    engine = pipeline_engine(settings)  # one engine for both stages of the event path
+    try:
+        result = pipeline.ingest(
+            settings,
+            mode=plan.mode,
+            trigger=plan.trigger,
+            enterprise_uuids=plan.enterprise_uuids,
+            engine=engine,
+        )
+        summary = _summary(result) | {"trigger": plan.trigger}
+        if plan.trigger == "event" and settings.event_publish_in_ingest:
+            published = pipeline.publish(settings, trigger="event", engine=engine)
+            summary["published_run_id"] = published.run_id
+    finally:
+        engine.dispose()
     return summary
 
 

@@ -123,21 +123,26 @@ def merge(
     source: str,
     *,
     scope: str | None,
+    using: str | None = None,
 ) -> tuple[int, int]:
     """Make ``target`` hold exactly ``source``'s rows within ``scope``; return (written, deleted).
 
     ``scope`` is a SQL predicate on the target alias ``t`` selecting the rows ``source`` replaces
-    (None: the whole table). Identical rows are not rewritten.
+    (None: the whole table), optionally over a table joined in with ``using`` (``DELETE …
+    USING``: a join the planner may drive from a small scope table into the target's index,
+    where an ``EXISTS`` was planned as a walk through the whole target). Identical rows are not
+    rewritten.
     """
     key = [c.name for c in target.primary_key.columns]
     values = [c.name for c in target.columns if c.name not in key]
     columns = ", ".join(c.name for c in target.columns)
     key_match = " AND ".join(f"n.{k} = t.{k}" for k in key)
     where_scope = f"({scope}) AND " if scope else ""
+    joined = f" USING {using}" if using else ""
     # Identifiers come from Table metadata and code constants, never from input.
     deleted = conn.execute(
         text(
-            f"DELETE FROM {target.fullname} AS t WHERE {where_scope}"  # noqa: S608
+            f"DELETE FROM {target.fullname} AS t{joined} WHERE {where_scope}"  # noqa: S608
             f"NOT EXISTS (SELECT 1 FROM {source} AS n WHERE {key_match})"
         )
     ).rowcount
@@ -236,10 +241,8 @@ def publish_read_model(
             conn,
             offer_utilization_daily,
             "new_offer_utilization_daily",
-            scope=None
-            if full
-            else "EXISTS (SELECT 1 FROM scope_offer AS s "
-            "WHERE s.offer_id = t.offer_id AND t.day >= s.start_day)",
+            scope=None if full else "s.offer_id = t.offer_id AND t.day >= s.start_day",
+            using=None if full else "scope_offer AS s",
         )
         tracker.advance(daily_written)
 

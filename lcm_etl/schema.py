@@ -511,6 +511,14 @@ offer_redemption = Table(
         "offer_id",
         text("coalesce(lms_user_id, - ecommerce_user_id)"),
     ),
+    # An offer's refunds by refund day (the few refunded rows, not the offer's whole history):
+    # the daily utilization a publish recomputes from a day on (migration 0010).
+    Index(
+        "ix_offer_redemption_offer_refund_day",
+        "offer_id",
+        text("((refunded_at AT TIME ZONE 'UTC'::text)::date)"),
+        postgresql_where=text("amount_refunded > 0::numeric AND refunded_at IS NOT NULL"),
+    ),
     schema=LCM,
     comment=(
         "One row per enrollment paid by an offer: an order line of a Complete order times a "

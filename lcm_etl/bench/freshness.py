@@ -21,19 +21,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import json
 import statistics
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import redis
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.engine import URL
 
@@ -348,38 +344,3 @@ def run(settings: Settings, *, rounds: int = 3, poll_seconds: float = 0.05) -> F
         client.close()
         for engine in (read_model, source, lms):
             engine.dispose()
-
-
-def main(
-    settings: Settings,
-    *,
-    rounds: int = 3,
-    json_path: Path | None = None,
-    console: Console | None = None,
-) -> FreshnessResult:
-    console = console or Console(stderr=True)
-    try:
-        result = run(settings, rounds=rounds)
-    except (FreshnessBenchError, ConfigError) as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise SystemExit(2) from None
-    table = Table(title="event → page freshness (no Airflow)")
-    for column in ("round", "XADD → page (s)", "of which the pass (s)", "redeemed"):
-        table.add_column(column, justify="right")
-    for number, item in enumerate(result.rounds, start=1):
-        table.add_row(
-            str(number),
-            f"{item.seconds_to_page:.2f}",
-            f"{item.seconds_pass:.2f}",
-            f"{item.redeemed_before} → {item.redeemed_after}",
-        )
-    console.print(table)
-    verdict = "meets" if result.max_seconds <= GOAL_SECONDS else "MISSES"
-    console.print(
-        f"enterprise {result.enterprise_uuid}, offer {result.offer_id}, learner "
-        f"{result.lms_user_id}: median {result.median_seconds:.2f} s, max "
-        f"{result.max_seconds:.2f} s — {verdict} the {GOAL_SECONDS:.0f} s goal"
-    )
-    if json_path is not None:
-        json_path.write_text(json.dumps(result.as_json(), indent=2) + "\n")
-    return result

@@ -26,18 +26,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import statistics
 import time
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import redis
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine, select
 
 from lcm_etl.bench import freshness
@@ -54,7 +51,7 @@ from lcm_etl.events import producer
 from lcm_etl.events.consumer import stream_names
 from lcm_etl.events.refresh import AirflowRefresher
 from lcm_etl.schema import pipeline_run
-from lcm_etl.settings import ConfigError, Settings
+from lcm_etl.settings import Settings
 
 DAGS = ("lcm_ingest", "lcm_publish", "lcm_balance_alerts")
 PHASES = ("consumer", "scheduler", "task start-up", "work", "task finish", "page")
@@ -310,46 +307,3 @@ class TimedAirflowRefresher(AirflowRefresher):
         if not later:
             raise AirflowStackError("the consumer posted no asset event for the round")
         return later[0]
-
-
-def report(result: AirflowFreshnessResult, console: Console) -> None:
-    tasks = "one task" if result.publish_in_ingest else "two tasks (ingest, then publish)"
-    table = Table(title=f"event → page freshness, Airflow in the loop, {tasks} (seconds)")
-    table.add_column("round", justify="right")
-    table.add_column("XADD → page", justify="right")
-    for phase in PHASES:
-        table.add_column(phase, justify="right")
-    for number, item in enumerate(result.rounds, start=1):
-        table.add_row(
-            str(number),
-            f"{item.seconds_to_page:.2f}",
-            *(f"{item.phases.get(phase, 0.0):.2f}" for phase in PHASES),
-        )
-    medians = result.median_phases()
-    table.add_row("median", f"{result.median_seconds:.2f}", *(f"{medians[p]:.2f}" for p in PHASES))
-    console.print(table)
-    verdict = "meets" if result.max_seconds <= GOAL_SECONDS else "MISSES"
-    console.print(
-        f"enterprise {result.enterprise_uuid}, offer {result.offer_id}: median "
-        f"{result.median_seconds:.2f} s, max {result.max_seconds:.2f} s — {verdict} the "
-        f"{GOAL_SECONDS:.0f} s goal"
-    )
-
-
-def main(
-    settings: Settings,
-    *,
-    rounds: int = 3,
-    json_path: Path | None = None,
-    console: Console | None = None,
-) -> AirflowFreshnessResult:
-    console = console or Console(stderr=True)
-    try:
-        result = run(settings, rounds=rounds, console=console)
-    except (freshness.FreshnessBenchError, ConfigError, AirflowStackError) as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise SystemExit(2) from None
-    report(result, console)
-    if json_path is not None:
-        json_path.write_text(json.dumps(result.as_json(), indent=2) + "\n")
-    return result

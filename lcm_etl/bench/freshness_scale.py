@@ -230,7 +230,7 @@ def burst(
 
 def run_scale(
     settings: Settings,
-    scale: str,
+    scale: str | None,
     *,
     rounds: int = 5,
     burst_events: int = 1_000,
@@ -238,43 +238,69 @@ def run_scale(
     airflow_rounds: int = 0,
     console: Console | None = None,
 ) -> dict[str, Any]:
-    """Single rounds, the burst round and (``airflow_rounds``) rounds through a real Airflow on
-    the demo source of ``scale``; a JSON-able report."""
+    """Single rounds, the burst round and (``airflow_rounds``) rounds through a real Airflow —
+    on the demo source of ``scale`` with a fresh read model, or (``scale`` None) on the
+    configured source and read model; a JSON-able report."""
+    with contextlib.ExitStack() as stack:
+        prepared = (
+            settings
+            if scale is None
+            else stack.enter_context(scale_settings(settings, scale, console=console))
+        )
+        report = _measure(
+            prepared,
+            rounds=rounds,
+            burst_events=burst_events,
+            burst_enterprises=burst_enterprises,
+            airflow_rounds=airflow_rounds,
+            console=console,
+        )
+    report["scale"] = scale
+    return report
+
+
+def _measure(
+    settings: Settings,
+    *,
+    rounds: int,
+    burst_events: int,
+    burst_enterprises: int,
+    airflow_rounds: int,
+    console: Console | None,
+) -> dict[str, Any]:
     from lcm_etl.bench.run import machine_info
 
-    report: dict[str, Any] = {"scale": scale}
-    with scale_settings(settings, scale, console=console) as prepared:
-        engine = read_model_engine(prepared)
-        try:
-            report["machine"] = machine_info(engine)
-        finally:
-            engine.dispose()
-        report["source_rows"] = sources.table_counts(prepared.ecommerce_database_url or "")
+    engine = read_model_engine(settings)
+    try:
+        report: dict[str, Any] = {"machine": machine_info(engine)}
+    finally:
+        engine.dispose()
+    report["source_rows"] = sources.table_counts(ecommerce_source_url(settings))
+    if console is not None:
+        console.print(f"{rounds} single rounds …")
+    report["single"] = freshness.run(settings, rounds=rounds).as_json()
+    if burst_events:
         if console is not None:
-            console.print(f"{rounds} single rounds …")
-        single = freshness.run(prepared, rounds=rounds)
-        report["single"] = single.as_json()
-        if burst_events:
-            if console is not None:
-                console.print(
-                    f"burst round: {burst_events} events over {burst_enterprises} enterprises …"
-                )
-            report["burst"] = burst(
-                prepared, events=burst_events, enterprises=burst_enterprises
-            ).as_json()
-        if airflow_rounds:
-            from lcm_etl.bench import freshness_airflow
+            console.print(
+                f"burst round: {burst_events} events over {burst_enterprises} enterprises …"
+            )
+        report["burst"] = burst(
+            settings, events=burst_events, enterprises=burst_enterprises
+        ).as_json()
+    if airflow_rounds:
+        from lcm_etl.bench import freshness_airflow
 
-            report["airflow"] = freshness_airflow.run(
-                prepared, rounds=airflow_rounds, console=console
-            ).as_json()
+        report["airflow"] = freshness_airflow.run(
+            settings, rounds=airflow_rounds, console=console
+        ).as_json()
     report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return report
 
 
 def print_report(report: dict[str, Any], console: Console) -> None:
     scale = report["scale"]
-    table = Table(title=f"event → page freshness at scale {scale} (seconds)")
+    where = f"at scale {scale}" if scale else "on the configured source"
+    table = Table(title=f"event → page freshness {where} (seconds)")
     for column in ("measurement", "median / p50", "p95", "max", "passes"):
         table.add_column(column, justify="right")
     single = report["single"]
@@ -305,13 +331,29 @@ def print_report(report: dict[str, Any], console: Console) -> None:
         )
     console.print(table)
     if "airflow" in report:
-        phases = ", ".join(f"{k} {v:.2f}" for k, v in report["airflow"]["median_phases"].items())
-        console.print(f"Airflow round, median seconds per phase: {phases}")
+        airflow = report["airflow"]
+        tasks = "one task" if airflow["publish_in_ingest"] else "two tasks"
+        phases = Table(title=f"Airflow in the loop ({tasks}): where each round's seconds went")
+        names = list(airflow["median_phases"])
+        for column in ("round", "XADD → page", *names):
+            phases.add_column(column, justify="right")
+        for number, item in enumerate(airflow["rounds"], start=1):
+            phases.add_row(
+                str(number),
+                f"{item['seconds_to_page']:.2f}",
+                *(f"{item['phases'][name]:.2f}" for name in names),
+            )
+        phases.add_row(
+            "median",
+            f"{airflow['median_seconds']:.2f}",
+            *(f"{airflow['median_phases'][name]:.2f}" for name in names),
+        )
+        console.print(phases)
 
 
 def main(
     settings: Settings,
-    scale: str,
+    scale: str | None,
     *,
     rounds: int,
     burst_events: int,

@@ -212,34 +212,31 @@ def bench_freshness(
             "through Airflow too. Without it: the configured source and read model."
         ),
     ] = None,
-    burst_events: Annotated[int, typer.Option(min=0, help="Events in the burst round.")] = 1000,
+    burst_events: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Events in the burst round (default 1000 with --scale; 0, no burst, without: "
+            "it writes one order per event into the configured source).",
+        ),
+    ] = None,
     burst_enterprises: Annotated[
         int, typer.Option(min=1, help="Enterprises the burst's events name.")
     ] = 200,
 ) -> None:
     """Seconds from an enrollment event (XADD) to the page showing its spend."""
-    if scale is not None:
-        from lcm_etl.bench import freshness_scale
+    from lcm_etl.bench import freshness_scale
 
-        freshness_scale.main(
-            _settings(),
-            scale.value,
-            rounds=rounds,
-            burst_events=burst_events,
-            burst_enterprises=burst_enterprises,
-            airflow_rounds=rounds if airflow else 0,
-            json_path=json_file,
-            console=console,
-        )
-        return
-    if airflow:
-        from lcm_etl.bench import freshness_airflow
-
-        freshness_airflow.main(_settings(), rounds=rounds, json_path=json_file, console=console)
-        return
-    from lcm_etl.bench import freshness
-
-    freshness.main(_settings(), rounds=rounds, json_path=json_file, console=console)
+    freshness_scale.main(
+        _settings(),
+        scale.value if scale is not None else None,
+        rounds=rounds,
+        burst_events=burst_events if burst_events is not None else (1000 if scale else 0),
+        burst_enterprises=burst_enterprises,
+        airflow_rounds=rounds if airflow else 0,
+        json_path=json_file,
+        console=console,
+    )
 
 
 @embedded_db_app.command("stop")

@@ -23,6 +23,7 @@ from lcm_etl.events import producer
 from lcm_etl.events.consumer import EventConsumer, stream_names
 from lcm_etl.events.enterprises import LearnerDirectory, enterprise_customer_user
 from lcm_etl.events.refresh import PipelineRefresher
+from lcm_etl.ingest.sources import lms as lms_tables
 from lcm_etl.schema import pipeline_run
 from lcm_etl.settings import Settings
 
@@ -107,7 +108,7 @@ def bus(make_settings: Any, tmp_path: Path) -> Iterator[Bus]:
     )
     source = SourceBuilder(source_url)
     engine = create_engine(source_url)
-    enterprise_customer_user.create(engine)
+    lms_tables.metadata.create_all(engine)  # a configured LMS must have all of its tables
     with engine.begin() as conn:
         conn.execute(
             insert(enterprise_customer_user),

@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, insert, select
 
 from lcm_etl import pipeline
 from lcm_etl.events.enterprises import enterprise_customer_user
+from lcm_etl.ingest.sources import lms as lms_tables
 from lcm_etl.schema import offer_summary
 from lcm_etl.settings import Settings
 
@@ -62,7 +63,7 @@ def _targeted_counts(make_settings: Any, tmp_path: Path, others: int) -> dict[st
     Acme enrollment, then the counts of Acme's targeted ingest."""
     source_url = f"sqlite:///{tmp_path / f'source-{others}.sqlite'}"
     source = SourceBuilder(source_url)
-    enterprise_customer_user.create(source.engine)
+    lms_tables.metadata.create_all(source.engine)  # a configured LMS must have all its tables
     acme_offer = _enterprise(source, ACME, "Acme", "acme")
     for index in range(others):
         _enterprise(source, uuid.UUID(int=index + 1), f"Other {index}", f"other{index}")

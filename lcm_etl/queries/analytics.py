@@ -278,6 +278,7 @@ def _enrollment_query(
                 offer_redemption.c.amount_learner_paid,
                 offer_redemption.c.enrollment_date,
                 offer_redemption.c.is_refunded,
+                offer_redemption.c.enterprise_enrollment_id,
                 offer_summary.c.offer_name,
                 offer_summary.c.offer_type,
                 offer_summary.c.enterprise_name,
@@ -313,6 +314,8 @@ def _enrollment_row(
     row_values: dict[str, Any] = dict.fromkeys(ENROLLMENT_FIELDS)
     row_values.update(
         {
+            # The admin portal's row id (LMS enterprise course enrollment, else the order line).
+            "enterprise_enrollment_id": row.enterprise_enrollment_id,
             "enrollment_date": iso_date(row.enrollment_date),
             "is_refunded": row.is_refunded,
             "offer_id": str(row.offer_id),

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection, Select, select
 from sqlalchemy.engine import URL
+from sqlalchemy.sql.expression import TableClause
 
 from lcm_etl.db import lms_source_url
 from lcm_etl.ingest import extract
@@ -78,10 +79,7 @@ class Lms(TableSource):
             if not reader.available(source, (spec,)):
                 continue
             table = clause(spec.source_table, spec.columns, "m")
-            statement = select(*table.c)
-            since = reader.since(spec)
-            if since is not None:
-                statement = statement.where(table.c.modified >= extract.source_datetime(since))
+            statement = _modified_since(reader, spec, table)
             if reader.targeted:
                 statement = statement.where(table.c.enterprise_customer_id.in_(forms))
             reader.read(
@@ -95,10 +93,7 @@ class Lms(TableSource):
         """The enterprise course enrollments (their ids are the enrollments' ids in the admin
         portal); they name no enterprise, so a targeted read goes through the customer users."""
         table = clause(COURSE_ENROLLMENTS.source_table, COURSE_ENROLLMENTS.columns, "ece")
-        statement = select(*table.c)
-        since = reader.since(COURSE_ENROLLMENTS)
-        if since is not None:
-            statement = statement.where(table.c.modified >= extract.source_datetime(since))
+        statement = _modified_since(reader, COURSE_ENROLLMENTS, table)
         if reader.targeted:
             users = clause(CUSTOMER_USERS.source_table, ("id", "enterprise_customer_id"), "ecu")
             statement = statement.where(
@@ -107,6 +102,15 @@ class Lms(TableSource):
                 )
             )
         return statement
+
+
+def _modified_since(reader: TableReader, spec: LandingTable, table: TableClause) -> Select[Any]:
+    """Every column of ``table``, from the pass's ``modified`` watermark on (all on a full read)."""
+    statement = select(*table.c)
+    since = reader.since(spec)
+    if since is not None:
+        statement = statement.where(table.c.modified >= extract.source_datetime(since))
+    return statement
 
 
 SOURCE = Lms()

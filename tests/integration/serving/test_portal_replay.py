@@ -11,16 +11,12 @@ gateway of docker/gateway/, with stand-ins for the original analytics API and ec
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 import json
-import os
 import re
 import shutil
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,9 +28,10 @@ import pytest
 from sqlalchemy.engine import URL
 
 from lcm_etl import demo, pipeline
+from lcm_etl.bench.load import running_server
 from lcm_etl.settings import Settings, load_settings
 
-from .nginx_gateway import echo_server, free_port, run_gateway
+from .nginx_gateway import echo_server, run_gateway
 from .serving_support import jwt_cookies, make_token, rsa_jwk
 
 PORTAL = "http://localhost:1991"  # the portal's origin (its devstack port)
@@ -42,40 +39,6 @@ ACME = uuid.UUID(demo.SHOWCASE_LOW_BALANCE_ENTERPRISE)
 LMS_KID = "lms-2026-01"
 ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
-
-
-@contextlib.contextmanager
-def lcm_etl_serve(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``lcm-etl serve`` as a child process on a free loopback port; its base URL."""
-    port = free_port()
-    executable = shutil.which("lcm-etl", path=str(Path(sys.executable).parent))
-    assert executable is not None, "lcm-etl is not installed in this environment"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [executable, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # bounded: at most ~30 s of polling
-            if process.poll() is not None:
-                raise AssertionError(f"lcm-etl serve exited: {log.read_text()}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            raise AssertionError(f"lcm-etl serve did not come up: {log.read_text()}")
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,9 +69,11 @@ def served(tmp_path: Path, database_url: URL) -> Iterator[Served]:
     settings = load_settings(**{k.removeprefix("LCM_").lower(): v for k, v in variables.items()})
     result = pipeline.run_pass(settings, mode="full", trigger="manual")
     assert result.publish.status == "succeeded"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LCM_")} | variables
-    with lcm_etl_serve(env, tmp_path / "serve.log") as base:
-        yield Served(base, lms_key, settings)
+    executable = shutil.which("lcm-etl", path=str(Path(sys.executable).parent))
+    assert executable is not None, "lcm-etl is not installed in this environment"
+    # `lcm-etl serve` as an operator runs it, on a free loopback port, until /healthz answers.
+    with running_server((executable, "serve"), variables, tmp_path / "serve.log") as server:
+        yield Served(server.base_url, lms_key, settings)
 
 
 def lms_jwt(private_key: Any) -> str:

@@ -181,8 +181,8 @@ CREATE TABLE IF NOT EXISTS `enterprise_enterprisecourseenrollment` (
   `course_id`                   varchar(255) NOT NULL,
   `enterprise_customer_user_id` int(11)      NOT NULL,   -- FK enterprise_enterprisecustomeruser.id (CASCADE)
   PRIMARY KEY (`id`),
-  UNIQUE KEY `enterprise_enterprisecourseenrollment_ecu_course_uniq` (`enterprise_customer_user_id`, `course_id`),
-  CONSTRAINT `enterprise_enterprisecourseenrollment_enterprise_customer_user_id_fk`
+  UNIQUE KEY `enterprise_ece_ecu_course_uniq` (`enterprise_customer_user_id`, `course_id`),
+  CONSTRAINT `enterprise_ece_enterprise_customer_user_id_fk`
     FOREIGN KEY (`enterprise_customer_user_id`) REFERENCES `enterprise_enterprisecustomeruser` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 

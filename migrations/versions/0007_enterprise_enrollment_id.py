@@ -13,7 +13,7 @@ landing table from scratch (it has no watermark yet), so every order of a learne
 enterprise enrollment is in that pass's scope and gets the LMS id.
 
 Revision ID: 0007
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

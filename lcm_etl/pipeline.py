@@ -31,6 +31,8 @@ from lcm_etl.ecommerce_ingest import ALL_TABLES, ControlTotal, EcommerceIngest, 
 from lcm_etl.eligibility_ingest import ingest_eligibility_sources
 from lcm_etl.extract import source_snapshot
 from lcm_etl.land import Lander, record_rejections, upsert_watermarks
+from lcm_etl.ledger.ingest import ingest_ledger_sources
+from lcm_etl.ledger.publish import publish_ledger
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress
 from lcm_etl.schema import pipeline_run, raw_order, rejected_record, watermark
 from lcm_etl.settings import Settings
@@ -328,7 +330,14 @@ def _ingest(
                 enterprise_uuids=targets,
                 progress=progress,
             )
-        rejected = record_rejections(conn, [*lander.rejections, *eligibility.rejections], run_id)
+        # Issue 14: the ledger-era sources (optional), in this transaction.
+        with _timed(timings, "extract_ledger"):
+            ledger = ingest_ledger_sources(
+                conn, settings=settings, run_id=run_id, mode=mode, progress=progress
+            )
+        rejected = record_rejections(
+            conn, [*lander.rejections, *eligibility.rejections, *ledger.rejections], run_id
+        )
         if mode == "full":
             conn.execute(
                 update(rejected_record)
@@ -352,12 +361,13 @@ def _ingest(
         if mode != "targeted":
             _save_watermarks(conn, outcome.watermarks, run_id)
         counts = {
-            "extracted": sum(lander.extracted.values()) + eligibility.extracted,
-            "landed": sum(lander.landed.values()) + eligibility.landed,
+            "extracted": sum(lander.extracted.values()) + eligibility.extracted + ledger.extracted,
+            "landed": sum(lander.landed.values()) + eligibility.landed + ledger.landed,
             "rejected": rejected,
             **{f"extracted.{k}": v for k, v in sorted(lander.extracted.items())},
             **{f"landed.{k}": v for k, v in sorted(lander.landed.items())},
             **eligibility.counts,
+            **ledger.counts,
         }
         _finish_run(
             conn,
@@ -365,10 +375,15 @@ def _ingest(
             data_as_of=data_as_of,
             counts=counts,
             timings=timings,
-            watermarks={**outcome.watermarks.as_json(), **eligibility.watermarks},
+            watermarks={
+                **outcome.watermarks.as_json(),
+                **eligibility.watermarks,
+                **ledger.watermarks,
+            },
             sources={
                 "ecommerce": ecommerce_source_url(settings).render_as_string(),
                 **eligibility.sources,
+                **ledger.sources,
             },
         )
 
@@ -507,12 +522,21 @@ def _publish(
                 data_as_of=data_as_of,
                 progress=progress,
             )
+        with _timed(timings, "ledger_publish"):
+            ledger = publish_ledger(
+                conn,
+                full=plan.mode == "full",
+                since_landing_run=plan.since_landing_run,
+                run_id=run_id,
+                data_as_of=data_as_of,
+                progress=progress,
+            )
         _finish_run(
             conn,
             run_id,
             landing_run_id=plan.through_landing_run,
             data_as_of=data_as_of,
-            counts=outcome.counts(),
+            counts={**outcome.counts(), **ledger.counts()},
             timings=timings,
         )
 

@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     """ecommerce source. Unset: the demo SQLite file in ``data_dir`` (``lcm-etl demo-source``)."""
     lms_database_url: str | None = None
     license_manager_database_url: str | None = None
+    subsidy_database_url: str | None = None
+    """enterprise-subsidy (with the openedx-ledger tables), ledger era. Unset: no ledger-era data
+    (except the demo file's, as for the LMS)."""
+    access_database_url: str | None = None
+    """enterprise-access (budgets = subsidy access policies, assignments), ledger era."""
     data_dir: Path = Path(".lcm")
     """Embedded PostgreSQL data folder, demo source files, caches. Git-ignored."""
 
@@ -144,6 +149,8 @@ class Settings(BaseSettings):
         "ecommerce_database_url",
         "lms_database_url",
         "license_manager_database_url",
+        "subsidy_database_url",
+        "access_database_url",
         "test_database_url",
         "test_mysql_url",
     )(_check_sqlalchemy_url)

@@ -499,6 +499,9 @@ def learner_credit_page(
 
     Offers are listed current first, then by start (newest first; open starts last), then id.
     """
+    from lcm_etl.forecast import offer_forecasts  # (they read this module's helpers)
+    from lcm_etl.ledger import queries as ledger_queries
+
     now = now or dt.datetime.now(UTC)
     thresholds = Thresholds.from_settings(settings)
     with _reading(engine) as conn:
@@ -508,13 +511,16 @@ def learner_credit_page(
             )
         ).all()
         stored = _stored_eligibility(conn, enterprise_uuid)
-        if not rows and stored is None:
-            return None  # an enterprise known to any source has a page, even without offers
         data_as_of = enterprise_data_as_of(conn, enterprise_uuid)
+        # Issue 14: the ledger era's budgets, and a depletion forecast for offers and budgets.
+        budgets = ledger_queries.page_budgets(conn, enterprise_uuid, now, data_as_of)
+        if not rows and stored is None and not budgets:
+            return None  # an enterprise known to any source has a page, even without offers
         if facts is None:
             facts = _facts_from(stored, now)
+        forecasts = offer_forecasts(conn, enterprise_uuid, data_as_of)
 
-    return render_page(
+    answer = render_page(
         enterprise_uuid,
         rows,
         facts=facts,
@@ -523,6 +529,10 @@ def learner_credit_page(
         data_as_of=data_as_of,
         fallback_name=stored.enterprise_name if stored is not None else None,
     )
+    for offer in answer["offers"]:
+        offer["forecast"] = forecasts.get(int(offer["offer_id"]))
+    answer["budgets"] = budgets
+    return answer
 
 
 def render_page(

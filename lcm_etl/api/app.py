@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from lcm_etl import queries
-from lcm_etl.api import routes
+from lcm_etl.api import ledger_routes, routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.deps import ApiState, BadRequest
 from lcm_etl.api.pagination import INVALID_PAGE
@@ -61,6 +61,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         routes.analytics_router,
         routes.ecommerce_router,
         routes.health_router,
+        *ledger_routes.ROUTERS,  # issue 14: the ledger era's budgets
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -696,6 +696,10 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v2/enterprise/{enterprise_uuid}/enterprise-admin-offers/",
         "/api/v2/enterprise/{enterprise_uuid}/enterprise-admin-offers/{offer_id}/",
         "/healthz",
+        "/api/v1/subsidy-access-policies/",
+        "/api/v1/subsidy-access-policies/{policy_uuid}/",
+        "/api/v1/assignment-configurations/{configuration_uuid}/admin/assignments/",
+        "/api/v2/subsidies/{subsidy_uuid}/admin/transactions/",
     }
     assert client.get("/docs").status_code == 200
 

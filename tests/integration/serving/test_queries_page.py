@@ -66,9 +66,17 @@ def test_page_is_designs_json_field_for_field(engine, make_settings, read_model)
                     "amount_refunded": 0.0,
                 },
                 "alerts": [],
+                "forecast": {
+                    "method": "trailing_30_day_net_spend",
+                    "window_days": 30,
+                    "status": "no_recent_spend",
+                    "daily_net_spend": None,
+                    "projected_depletion_date": None,
+                },
             }
         ],
         "data_as_of": "2026-03-01T06:00:41Z",
+        "budgets": [],
     }
     # JSON types, not just equal values: numbers are numbers, ids are strings.
     summary = answer["offers"][0]["summary"]

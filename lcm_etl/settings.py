@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +26,12 @@ DEFAULT_EVENT_TOPICS = (
     "learner-credit-course-enrollment-lifecycle",
     "enterprise-subsidies-transaction-lifecycle",
 )
+
+
+# An RFC 6265 cookie name: a token (no separators, spaces or control characters).
+COOKIE_NAME_PATTERN = r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$"
+# An origin as browsers send it: scheme://host[:port], nothing after (RFC 6454).
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
 
 
 class ConfigError(RuntimeError):
@@ -112,6 +119,18 @@ class Settings(BaseSettings):
     """A JWKS document (JSON) with the RS256/RS512 public keys of the LMS."""
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_auth_cookie_header_payload: str = Field(
+        default="edx-jwt-cookie-header-payload", pattern=COOKIE_NAME_PATTERN
+    )
+    """The cookie holding the JWT's ``header.payload`` (edx-drf-extensions'
+    ``JWT_AUTH_COOKIE_HEADER_PAYLOAD``; the admin portal sends it cross-origin)."""
+    jwt_auth_cookie_signature: str = Field(
+        default="edx-jwt-cookie-signature", pattern=COOKIE_NAME_PATTERN
+    )
+    """The cookie holding the JWT's signature (``JWT_AUTH_COOKIE_SIGNATURE``)."""
+    cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    """Comma list of exact origins (``https://portal.example.com``) whose pages may call the API
+    with credentials (the admin portal). Empty: no cross-origin access."""
 
     # --- alerts -------------------------------------------------------------------------------
     notifier: Notifier = Notifier.NONE
@@ -165,6 +184,22 @@ class Settings(BaseSettings):
             return topics
         return value
 
+    @field_validator("cors_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple):
+            return value
+        # Browsers send scheme and host in lowercase.
+        origins = tuple(str(item).strip().lower() for item in items if str(item).strip())
+        bad = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
+        if bad:
+            raise ValueError(
+                f"must list exact origins like https://portal.example.com (scheme, host and "
+                f"optional port; no path, no trailing slash, no wildcard); not {', '.join(bad)}"
+            )
+        return origins
+
     @field_validator("jwt_public_keys")
     @classmethod
     def _check_jwks(cls, value: str | None) -> str | None:
@@ -182,6 +217,10 @@ class Settings(BaseSettings):
     def _check_combinations(self) -> Settings:
         if self.notifier is Notifier.WEBHOOK and not self.webhook_url:
             raise ValueError("LCM_NOTIFIER=webhook needs LCM_WEBHOOK_URL")
+        if self.jwt_auth_cookie_header_payload == self.jwt_auth_cookie_signature:
+            raise ValueError(
+                "LCM_JWT_AUTH_COOKIE_HEADER_PAYLOAD and LCM_JWT_AUTH_COOKIE_SIGNATURE must differ"
+            )
         if bool(self.airflow_api_url) != bool(self.airflow_api_token):
             raise ValueError("LCM_AIRFLOW_API_URL and LCM_AIRFLOW_API_TOKEN must be set together")
         return self

@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from lcm_etl import queries
 from lcm_etl.api import ledger_routes, routes
 from lcm_etl.api.auth import Authenticator, AuthError
+from lcm_etl.api.cors import ListedOriginsCORSMiddleware
 from lcm_etl.api.deps import ApiState, BadRequest
 from lcm_etl.api.pagination import INVALID_PAGE
 from lcm_etl.db import read_model_engine
@@ -32,8 +33,10 @@ The Learner Credit Management read model, served in the contracts the Open edX a
 * **analytics API** — edx-enterprise-data's offers and enrollments (JSON and streamed CSV);
 * **ecommerce API** — ecommerce's enterprise admin offers.
 
-Authenticate with `Authorization: JWT <token>` (or `Bearer <token>`): an LMS-issued JWT whose
-`roles` claim holds `enterprise_admin:<enterprise uuid>` or `enterprise_openedx_operator:*`.
+Authenticate with `Authorization: JWT <token>` (or `Bearer <token>`), or with the LMS's split JWT
+cookies as the admin portal sends them (`edx-jwt-cookie-header-payload` + `edx-jwt-cookie-signature`
+by default): an LMS-issued JWT whose `roles` claim holds `enterprise_admin:<enterprise uuid>` or
+`enterprise_openedx_operator:*`. Origins in `LCM_CORS_ALLOWED_ORIGINS` may call with credentials.
 Every answer says how fresh it is: `data_as_of` in the page JSON, the `X-Data-As-Of` header on
 the compatible endpoints (whose bodies keep the original shapes).
 """
@@ -65,6 +68,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     ):
         app.include_router(router)
     _install_error_handlers(app)
+    if settings.cors_allowed_origins:
+        # Inside the error handlers' middleware, so 4xx answers carry the CORS headers too (the
+        # portal must be able to read a 401 to know it has to log in again).
+        app.add_middleware(ListedOriginsCORSMiddleware, origins=settings.cors_allowed_origins)
     return app
 
 

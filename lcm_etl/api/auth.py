@@ -1,9 +1,15 @@
 """JWT authentication and per-enterprise authorization, the way edX services do it.
 
-A request carries ``Authorization: JWT <token>`` (edx-drf-extensions) or ``Bearer <token>``. The
-token is verified with ``LCM_JWT_SECRET`` (HS256) or a key of the JWKS in
-``LCM_JWT_PUBLIC_KEYS`` (RS256/RS512, as the LMS signs asymmetric tokens); ``exp`` is required
-and checked, ``aud`` / ``iss`` when ``LCM_JWT_AUDIENCE`` / ``LCM_JWT_ISSUER`` are set.
+A request carries ``Authorization: JWT <token>`` (edx-drf-extensions) or ``Bearer <token>``, or,
+as the admin portal sends it from the browser, the token split across two cookies:
+``header.payload`` in one (``LCM_JWT_AUTH_COOKIE_HEADER_PAYLOAD``, edX's
+``edx-jwt-cookie-header-payload``) and the signature in the other
+(``LCM_JWT_AUTH_COOKIE_SIGNATURE``, ``edx-jwt-cookie-signature``). The two are joined with a ``.``
+whenever both are present, as edx-drf-extensions' cookie middleware does (the portal's
+``USE-JWT-COOKIE`` header is not required); a lone half is a 401; the header wins when both a
+header and cookies are sent. The token is verified with ``LCM_JWT_SECRET`` (HS256) or a key of
+the JWKS in ``LCM_JWT_PUBLIC_KEYS`` (RS256/RS512, as the LMS signs asymmetric tokens); ``exp`` is
+required and checked, ``aud`` / ``iss`` when ``LCM_JWT_AUDIENCE`` / ``LCM_JWT_ISSUER`` are set.
 
 Access follows edx-rbac: the ``roles`` claim lists ``"<role>:<context>"``; ``enterprise_admin``
 and ``enterprise_openedx_operator`` give access to the enterprise named by the context, or to
@@ -16,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import jwt
@@ -94,6 +101,46 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
+@dataclasses.dataclass(frozen=True)
+class JwtCookieNames:
+    """The names of the two cookies the JWT is split across (settings, edX's by default)."""
+
+    header_payload: str
+    signature: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> JwtCookieNames:
+        return cls(settings.jwt_auth_cookie_header_payload, settings.jwt_auth_cookie_signature)
+
+
+def cookie_token(cookies: Mapping[str, str], names: JwtCookieNames) -> str | None:
+    """The token of the split JWT cookies, ``None`` when neither is sent; 401 for a lone half."""
+    header_payload = cookies.get(names.header_payload) or ""
+    signature = cookies.get(names.signature) or ""
+    if header_payload and signature:
+        return f"{header_payload}.{signature}"
+    if header_payload or signature:
+        missing = names.signature if header_payload else names.header_payload
+        raise unauthenticated(
+            f"JWT cookie {missing!r} is missing: a token sent as cookies needs both "
+            f"{names.header_payload!r} and {names.signature!r}."
+        )
+    return None
+
+
+def request_token(
+    authorization: str | None, cookies: Mapping[str, str], names: JwtCookieNames
+) -> str:
+    """The request's token: the ``Authorization`` header when one is sent (it wins), else the
+    joined JWT cookies; 401 when there is neither."""
+    if authorization is not None and authorization.strip():
+        return bearer_token(authorization)
+    token = cookie_token(cookies, names)
+    if token is None:
+        raise unauthenticated("Authentication credentials were not provided.")
+    return token
+
+
 class JwtVerifier:
     """Verifies tokens with the configured secret and/or JWKS; built once at start-up."""
 
@@ -157,16 +204,20 @@ class JwtVerifier:
 
 
 class Authenticator:
-    """Turns an Authorization header into a :class:`Principal` (or no-op with auth off)."""
+    """Turns an Authorization header or the JWT cookies into a :class:`Principal` (or no-op
+    with auth off)."""
 
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.api_auth is ApiAuth.JWT
         self.verifier = JwtVerifier(settings) if self.enabled else None
+        self.cookie_names = JwtCookieNames.from_settings(settings)
 
-    def authenticate(self, authorization: str | None) -> Principal:
+    def authenticate(
+        self, authorization: str | None, cookies: Mapping[str, str] | None = None
+    ) -> Principal:
         if self.verifier is None:
             return ANONYMOUS_DEMO
-        return self.verifier.verify(bearer_token(authorization))
+        return self.verifier.verify(request_token(authorization, cookies or {}, self.cookie_names))
 
     def authorize(self, principal: Principal, enterprise_uuid: uuid.UUID, permission: str) -> None:
         """Raise 403 unless the principal may read this enterprise."""

@@ -63,14 +63,15 @@ AuthorizationValue = Annotated[str | None, Security(authorization_header)]
 
 
 def tenant(permission: str) -> Callable[[Request, str, str | None], uuid.UUID]:
-    """A dependency: the enterprise of the URL, once the caller is known (401), the UUID is valid
-    (400) and the caller may read that enterprise (403 ``MISSING: <permission>``, edx-rbac's)."""
+    """A dependency: the enterprise of the URL, once the caller is known (401; the Authorization
+    header or else the JWT cookies), the UUID is valid (400) and the caller may read that
+    enterprise (403 ``MISSING: <permission>``, edx-rbac's)."""
 
     def dependency(
         request: Request, enterprise_uuid: EnterprisePath, authorization: AuthorizationValue
     ) -> uuid.UUID:
         state = api_state(request)
-        principal = state.authenticator.authenticate(authorization)
+        principal = state.authenticator.authenticate(authorization, request.cookies)
         customer = parse_enterprise_uuid(enterprise_uuid)
         state.authenticator.authorize(principal, customer, permission)
         return customer

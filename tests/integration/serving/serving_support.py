@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import Engine, insert
 
 from lcm_etl.schema import offer_redemption, offer_summary, pipeline_run
@@ -248,6 +251,28 @@ def make_token(
         **claims,
     }
     return jwt.encode(payload, key, algorithm=algorithm, headers=headers)
+
+
+def rsa_jwk(kid: str) -> tuple[Any, dict[str, Any]]:
+    """A fresh RSA private key and its public JWK (with ``kid``), as the LMS publishes them."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    public.update({"kid": kid, "use": "sig"})
+    return private, public
+
+
+def jwt_cookies(token: str) -> dict[str, str]:
+    """The token split the way the LMS sets it in the browser: ``header.payload`` and signature."""
+    header_payload, _, signature = token.rpartition(".")
+    return {
+        "edx-jwt-cookie-header-payload": header_payload,
+        "edx-jwt-cookie-signature": signature,
+    }
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    """A ``Cookie`` request header, as a browser sends it."""
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
 def admin_of(enterprise: uuid.UUID) -> dict[str, str]:

@@ -12,16 +12,14 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
-from jwt.algorithms import RSAAlgorithm
 from typer.testing import CliRunner
 
 from lcm_etl import cli
 from lcm_etl.api import create_app, server
 from lcm_etl.settings import ConfigError, get_settings
 
-from .serving_support import ACME, GLOBEX, OPERATOR, SECRET, admin_of, make_token
+from .serving_support import ACME, GLOBEX, OPERATOR, SECRET, admin_of, make_token, rsa_jwk
 
 PAGE = f"/api/v1/enterprises/{ACME}/learner-credit"
 ENDPOINTS = [
@@ -156,13 +154,6 @@ def test_audience_in_the_token_is_ignored_when_not_configured(client) -> None:
     assert client.get(PAGE, headers={"Authorization": f"JWT {token}"}).status_code == 200
 
 
-def _rsa_jwk(kid: str) -> tuple[Any, dict[str, Any]]:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
-    public.update({"kid": kid, "use": "sig"})
-    return private, public
-
-
 def _hs256_signed_with(secret: bytes, roles: list[str], kid: str) -> str:
     """A token HMAC-signed with arbitrary bytes (PyJWT refuses to sign with a public key)."""
 
@@ -176,9 +167,9 @@ def _hs256_signed_with(secret: bytes, roles: list[str], kid: str) -> str:
 
 
 def test_jwks_with_rs256_and_rs512_keys(api_settings, engine) -> None:
-    first_key, first_jwk = _rsa_jwk("lms-2025")
-    second_key, second_jwk = _rsa_jwk("lms-2026")
-    stranger_key, _ = _rsa_jwk("lms-2026")
+    first_key, first_jwk = rsa_jwk("lms-2025")
+    second_key, second_jwk = rsa_jwk("lms-2026")
+    stranger_key, _ = rsa_jwk("lms-2026")
     jwks = json.dumps({"keys": [first_jwk, second_jwk]})
     settings = api_settings(jwt_secret=None, jwt_public_keys=jwks)
     roles = [f"enterprise_admin:{ACME}"]

@@ -51,7 +51,7 @@ subsidy_router = APIRouter(prefix="/api/v2/subsidies", tags=["enterprise-subsidy
 
 
 def _principal(request: Request, authorization: str | None) -> Principal:
-    return api_state(request).authenticator.authenticate(authorization)
+    return api_state(request).authenticator.authenticate(authorization, request.cookies)
 
 
 def _is_operator(principal: Principal) -> bool:

@@ -297,6 +297,8 @@ def _read(
                     rows.append(fixed)
                 elif rejection is not None:
                     outcome.rejections.append(rejection)
+            if not full and spec.raw is raw_ledger_transaction:
+                rows = _never_backwards(lander.connection, rows, columns=spec.columns)
             lander.land(spec, rows)
             for row in rows:
                 try:
@@ -309,6 +311,35 @@ def _read(
     outcome.counts[f"extracted.{name}"] = read
     outcome.counts[f"landed.{name}"] = lander.landed.get(spec.source_table, 0)
     return newest
+
+
+_STATE_RANK = {"created": 0, "pending": 1, "committed": 2, "failed": 2}
+
+
+def _never_backwards(
+    conn: Connection, rows: list[tuple[Any, ...]], *, columns: tuple[str, ...]
+) -> list[tuple[Any, ...]]:
+    """Keep a landed transaction's state where the source's is earlier in the state order (an
+    event landed it ahead of this snapshot, e.g. from a lagging replica)."""
+    if not rows:
+        return rows
+    key_index, state_index = columns.index("uuid"), columns.index("state")
+    landed = dict(
+        conn.execute(
+            select(raw_ledger_transaction.c.uuid, raw_ledger_transaction.c.state).where(
+                raw_ledger_transaction.c.uuid.in_([row[key_index] for row in rows])
+            )
+        ).all()
+    )
+    kept = []
+    for row in rows:
+        before = landed.get(row[key_index])
+        if before is not None and _STATE_RANK.get(before, -1) > _STATE_RANK.get(
+            row[state_index], -1
+        ):
+            row = (*row[:state_index], before, *row[state_index + 1 :])
+        kept.append(row)
+    return kept
 
 
 def _check_for(spec: LandingTable) -> Check:

@@ -20,6 +20,7 @@ from rich.progress import (
 from sqlalchemy.engine import URL, make_url
 
 from lcm_etl.db import make_engine
+from lcm_etl.demo import ledger as demo_ledger
 from lcm_etl.demo import plan as p
 from lcm_etl.demo.builder import COMPLETE, BadRow, Builder
 from lcm_etl.demo.writer import column_is_nullable, open_sink, prepare_tables
@@ -95,6 +96,7 @@ class DemoSummary:
     bad_rows: tuple[BadRow, ...]
     largest_enterprises: tuple[tuple[str, str, int], ...]  # (uuid, name, redemptions)
     seconds: float
+    ledger: str = ""  # issue 14: what the ledger-era tables hold
 
     def showcase(self, enterprise_uuid: str) -> ShowcaseFacts:
         return next(s for s in self.showcases if s.uuid == enterprise_uuid)
@@ -117,6 +119,8 @@ class DemoSummary:
         lines.extend(f"  {u}  {n}: {r:,} redemptions" for u, n, r in self.largest_enterprises)
         lines.append("other cases:")
         lines.extend(f"  {case}: {where}" for case, where in self.other_cases.items())
+        if self.ledger:
+            lines.append(self.ledger)
         lines.append("deliberate bad rows (an ETL must reject them, with a reason):")
         lines.extend(f"  {b.kind}: {b.table} {b.key} — {b.note}" for b in self.bad_rows)
         return "\n".join(lines)
@@ -175,11 +179,16 @@ def generate(
         except BaseException:
             sink.abort()
             raise
+        # Issue 14: the ledger era (enterprise-subsidy + enterprise-access) in the same database.
+        ledger = demo_ledger.generate(
+            engine, engine, seed=seed, scale="S" if _scale_spec else scale, replace=replace
+        )
     finally:
         engine.dispose()
-    return _summarize(
+    summary = _summarize(
         plan, builder, sink.counts, make_url(url), seconds=time.perf_counter() - started
     )
+    return dataclasses.replace(summary, ledger=ledger.describe())
 
 
 @contextmanager

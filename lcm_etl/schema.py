@@ -26,6 +26,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSTZRANGE, UUID
+from sqlalchemy.schema import SchemaItem
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -68,13 +69,24 @@ def _landed() -> list[Column[object]]:
     ]
 
 
+def landing_table(name: str, *columns: SchemaItem, comment: str) -> Table:
+    """A landing table in ``lcm_raw``: the source's columns (the subset read, keyed by the source
+    primary key), then ``landed_run_id`` and ``landed_at``; UNLOGGED (see ``UNLOGGED``)."""
+    return Table(
+        name, metadata, *columns, *_landed(), prefixes=UNLOGGED, schema=RAW, comment=comment
+    )
+
+
 # ------------------------------------------------------------------------------------------------
-# lcm_raw: ecommerce landing (one row per source row in scope; columns keep the source names)
+# lcm_raw: landing. One row per source row in scope, keyed by the source's primary key; columns
+# keep the source names. Enterprise UUIDs land as 32 lowercase hex characters whatever the source
+# stored (MariaDB's native dashed ``uuid`` included); rows whose UUID is not one are rejected.
 # ------------------------------------------------------------------------------------------------
 
-raw_offer = Table(
+# ecommerce: learner-credit offers and their redemptions
+
+raw_offer = landing_table(
     "ecommerce_conditionaloffer",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("name", Text, nullable=False),
     Column("slug", Text),
@@ -105,42 +117,30 @@ raw_offer = Table(
     Column("emails_for_usage_alert", Text),
     Column("usage_email_frequency", Text),
     Column("sales_force_id", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per ecommerce Site offer with an enterprise condition (learner credit).",
 )
 
-raw_condition = Table(
+raw_condition = landing_table(
     "ecommerce_condition",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("proxy_class", Text),
     Column("enterprise_customer_uuid", Text),
     Column("enterprise_customer_name", Text),
     Column("enterprise_customer_catalog_uuid", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per offer_condition referenced by a landed offer.",
 )
 
-raw_benefit = Table(
+raw_benefit = landing_table(
     "ecommerce_benefit",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("type", Text),
     Column("value", Money),
     Column("proxy_class", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per offer_benefit referenced by a landed offer.",
 )
 
-raw_order = Table(
+raw_order = landing_table(
     "ecommerce_order",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("number", Text, nullable=False),
     Column("status", Text, nullable=False),
@@ -150,15 +150,11 @@ raw_order = Table(
     Column("date_placed", TZ),
     Column("user_id", Integer, index=True),
     Column("partner_id", Integer),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per order_order that carries a learner-credit (or unknown-offer) discount.",
 )
 
-raw_line = Table(
+raw_line = landing_table(
     "ecommerce_line",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("order_id", Integer, nullable=False, index=True),
     Column("product_id", Integer, index=True),
@@ -170,15 +166,11 @@ raw_line = Table(
     Column("line_price_before_discounts_excl_tax", Money),
     Column("unit_price_excl_tax", Money),
     Column("status", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per order_line of a landed order.",
 )
 
-raw_discount = Table(
+raw_discount = landing_table(
     "ecommerce_orderdiscount",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("order_id", Integer, nullable=False, index=True),
     Column("offer_id", BigInteger, index=True),
@@ -188,15 +180,11 @@ raw_discount = Table(
     Column("category", Text),
     Column("frequency", BigInteger),
     Column("amount", Money),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per order_orderdiscount of a learner-credit offer or of an unknown offer.",
 )
 
-raw_refund = Table(
+raw_refund = landing_table(
     "ecommerce_refund",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("order_id", Integer, nullable=False, index=True),
     Column("user_id", Integer),
@@ -204,15 +192,11 @@ raw_refund = Table(
     Column("total_credit_excl_tax", Money),
     Column("created", TZ),
     Column("modified", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per refund_refund of a landed order.",
 )
 
-raw_refund_line = Table(
+raw_refund_line = landing_table(
     "ecommerce_refundline",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("refund_id", Integer, nullable=False, index=True),
     Column("order_line_id", Integer, nullable=False, index=True),
@@ -221,52 +205,315 @@ raw_refund_line = Table(
     Column("status", Text),
     Column("created", TZ),
     Column("modified", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per refund_refundline of a landed refund.",
 )
 
-raw_user = Table(
+raw_user = landing_table(
     "ecommerce_user",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("username", Text, index=True),  # consent records name learners by username
     Column("email", Text),
     Column("lms_user_id", BigInteger, index=True),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per ecommerce_user who placed a landed order (identity columns only).",
 )
 
-raw_product = Table(
+raw_product = landing_table(
     "ecommerce_product",
-    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("title", Text),
     Column("structure", Text),
     Column("parent_id", Integer),
     Column("course_id", Text, index=True),
     Column("date_updated", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per catalogue_product (course seats and their parents).",
 )
 
-raw_course = Table(
+raw_course = landing_table(
     "ecommerce_course",
-    metadata,
     Column("id", Text, primary_key=True),
     Column("name", Text),
     Column("partner_id", Integer),
     Column("modified", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
     comment="One row per courses_course (a course run; id is the course run key).",
 )
+
+# ecommerce: enterprise coupons
+
+raw_coupon_offer = landing_table(
+    "ecommerce_coupon_offer",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("start_datetime", TZ),
+    Column("end_datetime", TZ),
+    Column("condition_id", Integer, nullable=False),
+    Column("condition_proxy_class", Text),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("enterprise_customer_name", Text),
+    comment=(
+        "One row per ecommerce Voucher offer with an enterprise condition (an enterprise coupon), "
+        "with its condition's enterprise."
+    ),
+)
+
+raw_coupon_voucher = landing_table(
+    "ecommerce_coupon_voucher",
+    # voucher_voucher_offers.id: one row per (voucher, coupon offer) link. The code itself is
+    # not landed: it is a bearer credential, and nothing here needs it.
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("voucher_id", Integer, nullable=False),
+    Column("conditionaloffer_id", Integer, nullable=False, index=True),
+    Column("usage", Text, nullable=False),
+    Column("start_datetime", TZ, nullable=False),
+    Column("end_datetime", TZ, nullable=False),
+    Column("num_orders", BigInteger, nullable=False),
+    comment="One row per voucher (coupon code) of a landed enterprise coupon offer.",
+)
+
+# LMS: enterprise customers, their learners, data-sharing consent
+
+raw_lms_customer = landing_table(
+    "lms_enterprisecustomer",
+    Column("uuid", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("slug", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("enable_portal_learner_credit_management_screen", Boolean, nullable=False),
+    Column("enable_data_sharing_consent", Boolean, nullable=False),
+    Column("enforce_data_sharing_consent", Text, nullable=False),
+    Column("modified", TZ, nullable=False),
+    comment="One row per LMS enterprise_enterprisecustomer (flags and consent settings).",
+)
+
+raw_lms_customer_user = landing_table(
+    "lms_enterprisecustomeruser",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("enterprise_customer_id", Text, nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("linked", Boolean, nullable=False),
+    Column("modified", TZ, nullable=False),
+    comment="One row per LMS enterprise_enterprisecustomeruser (an LMS user linked to a customer).",
+)
+
+raw_lms_consent = landing_table(
+    "lms_datasharingconsent",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_id", Text, nullable=False),
+    Column("username", Text, nullable=False),
+    Column("course_id", Text, nullable=False),
+    Column("granted", Boolean),
+    Column("modified", TZ, nullable=False),
+    # (enterprise, username, course): how a redemption finds its learner's consent.
+    Index("ix_lms_datasharingconsent_lookup", "enterprise_customer_id", "username", "course_id"),
+    comment=(
+        "One row per LMS consent_datasharingconsent: whether a learner shares a course's data "
+        "(and so their email) with an enterprise."
+    ),
+)
+
+# license-manager: subscription agreements and plans
+
+raw_lm_agreement = landing_table(
+    "license_manager_customeragreement",
+    Column("uuid", Text, primary_key=True),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("enterprise_customer_name", Text),
+    Column("modified", TZ, nullable=False),
+    comment="One row per license-manager subscriptions_customeragreement (one per enterprise).",
+)
+
+raw_lm_plan = landing_table(
+    "license_manager_subscriptionplan",
+    Column("uuid", Text, primary_key=True),
+    Column("customer_agreement_id", Text, nullable=False, index=True),
+    Column("title", Text, nullable=False),
+    Column("start_date", TZ, nullable=False),
+    Column("expiration_date", TZ, nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("for_internal_use_only", Boolean, nullable=False),
+    Column("modified", TZ, nullable=False),
+    comment="One row per license-manager subscriptions_subscriptionplan.",
+)
+
+# Ledger era (issue 14): enterprise-subsidy (subsidies and the openedx-ledger tables) and
+# enterprise-access (budgets = subsidy access policies, assignments). Every UUID column lands as
+# 32 lowercase hex; money is signed integer USD cents as in the sources (a redemption is negative).
+
+raw_subsidy = landing_table(
+    "subsidy_subsidy",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("title", Text),
+    Column("starting_balance", BigInteger, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("reference_id", Text),
+    Column("reference_type", Text, nullable=False),
+    Column("enterprise_customer_uuid", Text, nullable=False, index=True),
+    Column("active_datetime", TZ),
+    Column("expiration_datetime", TZ),
+    Column("ledger_id", Text, index=True),
+    Column("internal_only", Boolean, nullable=False),
+    Column("revenue_category", Text, nullable=False),
+    Column("is_soft_deleted", Boolean, nullable=False),
+    comment="One row per enterprise-subsidy subsidy_subsidy (a learner-credit plan, one ledger).",
+)
+
+raw_ledger_transaction = landing_table(
+    "ledger_transaction",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("metadata", Text),
+    Column("lms_user_id", BigInteger),
+    Column("ledger_id", Text, index=True),
+    Column("content_key", Text),
+    Column("state", Text, nullable=False),
+    Column("subsidy_access_policy_uuid", Text),
+    Column("fulfillment_identifier", Text, index=True),
+    Column("content_title", Text),
+    Column("lms_user_email", Text),
+    Column("parent_content_key", Text),
+    Column("course_run_start_date", TZ),
+    comment=(
+        "One row per openedx_ledger_transaction (a signed movement of value in USD cents); "
+        "also written by the ledger events, never moving a state backwards."
+    ),
+)
+
+raw_ledger_reversal = landing_table(
+    "ledger_reversal",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("metadata", Text),
+    Column("transaction_id", Text, index=True),
+    Column("state", Text, nullable=False),
+    comment="One row per openedx_ledger_reversal (the full refund of one transaction).",
+)
+
+raw_ledger_deposit = landing_table(
+    "ledger_deposit",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("desired_deposit_quantity", BigInteger, nullable=False),
+    Column("sales_contract_reference_id", Text),
+    Column("ledger_id", Text, nullable=False),
+    Column("transaction_id", Text, nullable=False, index=True),
+    comment="One row per openedx_ledger_deposit (the initial deposit and every top-up).",
+)
+
+raw_ledger_adjustment = landing_table(
+    "ledger_adjustment",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("adjustment_quantity", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("ledger_id", Text, nullable=False),
+    Column("transaction_id", Text, nullable=False, index=True),
+    Column("transaction_of_interest_id", Text),
+    comment="One row per openedx_ledger_adjustment (a staff correction of total deposits).",
+)
+
+raw_access_policy = landing_table(
+    "access_subsidyaccesspolicy",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("policy_type", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("catalog_uuid", Text, nullable=False),
+    Column("subsidy_uuid", Text, nullable=False, index=True),
+    Column("access_method", Text, nullable=False),
+    Column("per_learner_enrollment_limit", Integer),
+    Column("per_learner_spend_limit", Integer),
+    Column("spend_limit", Integer),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("display_name", Text),
+    Column("assignment_configuration_id", Text),
+    Column("retired", Boolean, nullable=False),
+    Column("late_redemption_allowed_until", TZ),
+    Column("retired_at", TZ),
+    Column("learner_credit_request_config_id", Text),
+    comment="One row per enterprise-access subsidy access policy (a budget).",
+)
+
+raw_access_assignment_configuration = landing_table(
+    "access_assignmentconfiguration",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    comment="One row per enterprise-access assignment configuration.",
+)
+
+raw_access_request_configuration = landing_table(
+    "access_learnercreditrequestconfiguration",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("active", Boolean, nullable=False),
+    comment="One row per enterprise-access Browse-and-Request configuration of a policy.",
+)
+
+raw_access_policy_group = landing_table(
+    "access_policygroupassociation",
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("enterprise_group_uuid", Text),
+    Column("subsidy_access_policy_id", Text, nullable=False, index=True),
+    comment="One row per (policy, enterprise group) restriction of a budget.",
+)
+
+raw_access_assignment = landing_table(
+    "access_learnercontentassignment",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("learner_email", Text, nullable=False),
+    Column("lms_user_id", BigInteger),
+    Column("content_key", Text, nullable=False),
+    Column("content_quantity", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("transaction_uuid", Text),
+    Column("assignment_configuration_id", Text, index=True),
+    Column("content_title", Text),
+    Column("accepted_at", TZ),
+    Column("allocated_at", TZ, nullable=False),
+    Column("cancelled_at", TZ),
+    Column("errored_at", TZ),
+    Column("expired_at", TZ),
+    Column("reversed_at", TZ),
+    Column("is_assigned_course_run", Boolean, nullable=False),
+    Column("parent_content_key", Text),
+    comment="One row per enterprise-access learner content assignment (an earmark of money).",
+)
+
+raw_access_assignment_action = landing_table(
+    "access_learnercontentassignmentaction",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("action_type", Text, nullable=False),
+    Column("completed_at", TZ),
+    Column("error_reason", Text),
+    Column("assignment_id", Text, nullable=False, index=True),
+    comment="One row per action on an assignment (notified, reminded, errors...).",
+)
+
+# ------------------------------------------------------------------------------------------------
+# lcm_raw: what the ingest keeps about its sources — watermarks, rejected rows, event-bus events
+# ------------------------------------------------------------------------------------------------
 
 watermark = Table(
     "watermark",
@@ -307,6 +554,32 @@ rejected_record = Table(
     comment=(
         "One row per (source row, reason) that failed a rule; resolved_at is set once the row "
         "stops failing (fixed at the source or superseded)."
+    ),
+)
+
+event_bus_event = Table(
+    "event_bus_event",
+    metadata,
+    Column("event_id", UUID(as_uuid=True), primary_key=True),  # the message's `id` header
+    Column("event_type", Text, nullable=False),
+    Column("stream", Text, nullable=False),
+    Column("entry_id", Text, nullable=False),  # Redis Streams id of the first delivery
+    Column("source", Text),
+    Column("event_time", TZ),
+    Column("headers", JSONB, nullable=False),  # minorversion, sourcehost, sourcelib
+    Column("data", JSONB, nullable=False),  # event_data, Avro-decoded
+    Column("lms_user_id", BigInteger),
+    # The enterprises the event touches; NULL = could not be resolved (no LMS source configured),
+    # which makes the refresh an incremental pass; '{}' = the learner belongs to no enterprise.
+    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
+    Column("received_at", TZ, nullable=False, server_default=text("now()")),
+    Column("processed_at", TZ),  # NULL until the refresh the event asked for has succeeded
+    Column("refresh", Text),  # 'targeted_pass' | 'incremental_pass' | 'asset_event' | 'none'
+    Index(None, "processed_at"),
+    schema=RAW,
+    comment=(
+        "One row per Open edX event-bus event (deduplicated on the event id), with the "
+        "enterprises it touches and whether the refresh it triggers has run."
     ),
 )
 
@@ -429,233 +702,6 @@ offer_utilization_daily = Table(
     ),
 )
 
-pipeline_run = Table(
-    "pipeline_run",
-    metadata,
-    Column("run_id", BigInteger, primary_key=True, autoincrement=True),
-    Column("stage", Text, nullable=False),  # 'ingest' | 'publish'
-    Column("trigger", Text, nullable=False),  # 'schedule' | 'event' | 'manual'
-    Column("mode", Text, nullable=False),  # 'full' | 'incremental' | 'targeted'
-    Column("status", Text, nullable=False),  # 'running' | 'succeeded' | 'failed' | 'abandoned'
-    Column("started_at", TZ, nullable=False, server_default=text("now()")),
-    Column("finished_at", TZ),
-    Column("data_as_of", TZ),
-    Column("landing_run_id", BigInteger),
-    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
-    Column("sources", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("watermarks", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("counts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("timings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
-    Column("error", Text),
-    Column("host", Text),
-    Column("pid", Integer),
-    Index(None, "stage", "status", "run_id"),
-    schema=LCM,
-    comment="One row per pipeline stage execution (an ingest or a publish) with its outcome.",
-)
-
-# ------------------------------------------------------------------------------------------------
-# Orchestration (issue 5): Open edX event-bus landing and balance-alert notifications
-# ------------------------------------------------------------------------------------------------
-
-event_bus_event = Table(
-    "event_bus_event",
-    metadata,
-    Column("event_id", UUID(as_uuid=True), primary_key=True),  # the message's `id` header
-    Column("event_type", Text, nullable=False),
-    Column("stream", Text, nullable=False),
-    Column("entry_id", Text, nullable=False),  # Redis Streams id of the first delivery
-    Column("source", Text),
-    Column("event_time", TZ),
-    Column("headers", JSONB, nullable=False),  # minorversion, sourcehost, sourcelib
-    Column("data", JSONB, nullable=False),  # event_data, Avro-decoded
-    Column("lms_user_id", BigInteger),
-    # The enterprises the event touches; NULL = could not be resolved (no LMS source configured),
-    # which makes the refresh an incremental pass; '{}' = the learner belongs to no enterprise.
-    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
-    Column("received_at", TZ, nullable=False, server_default=text("now()")),
-    Column("processed_at", TZ),  # NULL until the refresh the event asked for has succeeded
-    Column("refresh", Text),  # 'targeted_pass' | 'incremental_pass' | 'asset_event' | 'none'
-    Index(None, "processed_at"),
-    schema=RAW,
-    comment=(
-        "One row per Open edX event-bus event (deduplicated on the event id), with the "
-        "enterprises it touches and whether the refresh it triggers has run."
-    ),
-)
-
-offer_balance_state = Table(
-    "offer_balance_state",
-    metadata,
-    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
-    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
-    Column("balance_state", Text, nullable=False),
-    # Number of state changes seen after the first observation (0 = never changed).
-    Column("transition_count", Integer, nullable=False),
-    Column("first_seen_at", TZ, nullable=False, server_default=text("now()")),
-    Column("changed_at", TZ, nullable=False, server_default=text("now()")),
-    Column("data_as_of", TZ, nullable=False),
-    schema=LCM,
-    comment="One row per offer: the balance_state the alert check last saw.",
-)
-
-balance_alert = Table(
-    "balance_alert",
-    metadata,
-    Column("alert_id", BigInteger, primary_key=True, autoincrement=True),
-    Column("offer_id", BigInteger, nullable=False),
-    Column("transition_seq", Integer, nullable=False),  # 0 = first observation of the offer
-    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
-    Column("kind", Text, nullable=False),  # 'low_balance' | 'no_balance' | 'replenished'
-    Column("from_state", Text),  # NULL when the offer was first seen in this state
-    Column("to_state", Text, nullable=False),
-    Column("recipients", ARRAY(Text), nullable=False),
-    Column("facts", JSONB, nullable=False),  # the offer's numbers when the transition was seen
-    Column("data_as_of", TZ, nullable=False),
-    Column("detected_at", TZ, nullable=False, server_default=text("now()")),
-    Column("status", Text, nullable=False),  # 'pending' | 'delivered' | 'skipped'
-    Column("status_detail", Text),  # why skipped, or the last delivery error
-    Column("channel", Text),  # 'smtp' | 'webhook' once delivered
-    Column("attempts", Integer, nullable=False, server_default=text("0")),
-    Column("last_attempt_at", TZ),
-    Column("delivered_at", TZ),
-    UniqueConstraint("offer_id", "transition_seq"),
-    Index(None, "status"),
-    schema=LCM,
-    comment=(
-        "One row per offer per balance_state transition worth a notification (to low, to "
-        "depleted, back to ok), with its delivery status."
-    ),
-)
-
-# ------------------------------------------------------------------------------------------------
-# Eligibility (issue 3): LMS and license-manager landing, enterprise coupons, and
-# lcm.enterprise_eligibility. Enterprise UUIDs land as 32 lowercase hex characters whatever the
-# source stored (MariaDB's native dashed ``uuid`` included); rows whose UUID is not one are
-# rejected at landing. Landing tables are UNLOGGED like the ecommerce ones (see UNLOGGED).
-# ------------------------------------------------------------------------------------------------
-
-raw_lms_customer = Table(
-    "lms_enterprisecustomer",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("name", Text, nullable=False),
-    Column("slug", Text, nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("enable_portal_learner_credit_management_screen", Boolean, nullable=False),
-    Column("enable_data_sharing_consent", Boolean, nullable=False),
-    Column("enforce_data_sharing_consent", Text, nullable=False),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per LMS enterprise_enterprisecustomer (flags and consent settings).",
-)
-
-raw_lms_customer_user = Table(
-    "lms_enterprisecustomeruser",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("user_id", BigInteger, nullable=False),
-    Column("enterprise_customer_id", Text, nullable=False, index=True),
-    Column("active", Boolean, nullable=False),
-    Column("linked", Boolean, nullable=False),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per LMS enterprise_enterprisecustomeruser (an LMS user linked to a customer).",
-)
-
-raw_lms_consent = Table(
-    "lms_datasharingconsent",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("enterprise_customer_id", Text, nullable=False),
-    Column("username", Text, nullable=False),
-    Column("course_id", Text, nullable=False),
-    Column("granted", Boolean),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    # (enterprise, username, course): how a redemption finds its learner's consent.
-    Index("ix_lms_datasharingconsent_lookup", "enterprise_customer_id", "username", "course_id"),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment=(
-        "One row per LMS consent_datasharingconsent: whether a learner shares a course's data "
-        "(and so their email) with an enterprise."
-    ),
-)
-
-raw_lm_agreement = Table(
-    "license_manager_customeragreement",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("enterprise_customer_uuid", Text, nullable=False),
-    Column("enterprise_customer_name", Text),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per license-manager subscriptions_customeragreement (one per enterprise).",
-)
-
-raw_lm_plan = Table(
-    "license_manager_subscriptionplan",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("customer_agreement_id", Text, nullable=False, index=True),
-    Column("title", Text, nullable=False),
-    Column("start_date", TZ, nullable=False),
-    Column("expiration_date", TZ, nullable=False),
-    Column("is_active", Boolean, nullable=False),
-    Column("for_internal_use_only", Boolean, nullable=False),
-    Column("modified", TZ, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per license-manager subscriptions_subscriptionplan.",
-)
-
-raw_coupon_offer = Table(
-    "ecommerce_coupon_offer",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("name", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("start_datetime", TZ),
-    Column("end_datetime", TZ),
-    Column("condition_id", Integer, nullable=False),
-    Column("condition_proxy_class", Text),
-    Column("enterprise_customer_uuid", Text, nullable=False),
-    Column("enterprise_customer_name", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment=(
-        "One row per ecommerce Voucher offer with an enterprise condition (an enterprise coupon), "
-        "with its condition's enterprise."
-    ),
-)
-
-raw_coupon_voucher = Table(
-    "ecommerce_coupon_voucher",
-    metadata,
-    # voucher_voucher_offers.id: one row per (voucher, coupon offer) link. The code itself is
-    # not landed: it is a bearer credential, and nothing here needs it.
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("voucher_id", Integer, nullable=False),
-    Column("conditionaloffer_id", Integer, nullable=False, index=True),
-    Column("usage", Text, nullable=False),
-    Column("start_datetime", TZ, nullable=False),
-    Column("end_datetime", TZ, nullable=False),
-    Column("num_orders", BigInteger, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per voucher (coupon code) of a landed enterprise coupon offer.",
-)
-
 enterprise_eligibility = Table(
     "enterprise_eligibility",
     metadata,
@@ -692,228 +738,7 @@ enterprise_eligibility = Table(
     ),
 )
 
-# ------------------------------------------------------------------------------------------------
-# Ledger era (issue 14): enterprise-subsidy (subsidies + the openedx-ledger tables) and
-# enterprise-access (budgets = subsidy access policies, assignments) landing, and the budgets'
-# read model. UUIDs land as 32 lowercase hex characters whatever the source stored; money is
-# signed integer USD cents as in the sources (a redemption is negative). Landing tables are
-# UNLOGGED like the others (see UNLOGGED).
-# ------------------------------------------------------------------------------------------------
-
-raw_subsidy = Table(
-    "subsidy_subsidy",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("title", Text),
-    Column("starting_balance", BigInteger, nullable=False),
-    Column("unit", Text, nullable=False),
-    Column("reference_id", Text),
-    Column("reference_type", Text, nullable=False),
-    Column("enterprise_customer_uuid", Text, nullable=False, index=True),
-    Column("active_datetime", TZ),
-    Column("expiration_datetime", TZ),
-    Column("ledger_id", Text, index=True),
-    Column("internal_only", Boolean, nullable=False),
-    Column("revenue_category", Text, nullable=False),
-    Column("is_soft_deleted", Boolean, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per enterprise-subsidy subsidy_subsidy (a learner-credit plan, one ledger).",
-)
-
-raw_ledger_transaction = Table(
-    "ledger_transaction",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("idempotency_key", Text, nullable=False),
-    Column("quantity", BigInteger, nullable=False),
-    Column("metadata", Text),
-    Column("lms_user_id", BigInteger),
-    Column("ledger_id", Text, index=True),
-    Column("content_key", Text),
-    Column("state", Text, nullable=False),
-    Column("subsidy_access_policy_uuid", Text),
-    Column("fulfillment_identifier", Text, index=True),
-    Column("content_title", Text),
-    Column("lms_user_email", Text),
-    Column("parent_content_key", Text),
-    Column("course_run_start_date", TZ),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment=(
-        "One row per openedx_ledger_transaction (a signed movement of value in USD cents); "
-        "also written by the ledger events, never moving a state backwards."
-    ),
-)
-
-raw_ledger_reversal = Table(
-    "ledger_reversal",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("idempotency_key", Text, nullable=False),
-    Column("quantity", BigInteger, nullable=False),
-    Column("metadata", Text),
-    Column("transaction_id", Text, index=True),
-    Column("state", Text, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per openedx_ledger_reversal (the full refund of one transaction).",
-)
-
-raw_ledger_deposit = Table(
-    "ledger_deposit",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("desired_deposit_quantity", BigInteger, nullable=False),
-    Column("sales_contract_reference_id", Text),
-    Column("ledger_id", Text, nullable=False),
-    Column("transaction_id", Text, nullable=False, index=True),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per openedx_ledger_deposit (the initial deposit and every top-up).",
-)
-
-raw_ledger_adjustment = Table(
-    "ledger_adjustment",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("adjustment_quantity", BigInteger, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("ledger_id", Text, nullable=False),
-    Column("transaction_id", Text, nullable=False, index=True),
-    Column("transaction_of_interest_id", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per openedx_ledger_adjustment (a staff correction of total deposits).",
-)
-
-raw_access_policy = Table(
-    "access_subsidyaccesspolicy",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("policy_type", Text, nullable=False),
-    Column("description", Text, nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("catalog_uuid", Text, nullable=False),
-    Column("subsidy_uuid", Text, nullable=False, index=True),
-    Column("access_method", Text, nullable=False),
-    Column("per_learner_enrollment_limit", Integer),
-    Column("per_learner_spend_limit", Integer),
-    Column("spend_limit", Integer),
-    Column("enterprise_customer_uuid", Text, nullable=False),
-    Column("display_name", Text),
-    Column("assignment_configuration_id", Text),
-    Column("retired", Boolean, nullable=False),
-    Column("late_redemption_allowed_until", TZ),
-    Column("retired_at", TZ),
-    Column("learner_credit_request_config_id", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per enterprise-access subsidy access policy (a budget).",
-)
-
-raw_access_assignment_configuration = Table(
-    "access_assignmentconfiguration",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("enterprise_customer_uuid", Text, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per enterprise-access assignment configuration.",
-)
-
-raw_access_request_configuration = Table(
-    "access_learnercreditrequestconfiguration",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("active", Boolean, nullable=False),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per enterprise-access Browse-and-Request configuration of a policy.",
-)
-
-raw_access_policy_group = Table(
-    "access_policygroupassociation",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("enterprise_group_uuid", Text),
-    Column("subsidy_access_policy_id", Text, nullable=False, index=True),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per (policy, enterprise group) restriction of a budget.",
-)
-
-raw_access_assignment = Table(
-    "access_learnercontentassignment",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("learner_email", Text, nullable=False),
-    Column("lms_user_id", BigInteger),
-    Column("content_key", Text, nullable=False),
-    Column("content_quantity", BigInteger, nullable=False),
-    Column("state", Text, nullable=False),
-    Column("transaction_uuid", Text),
-    Column("assignment_configuration_id", Text, index=True),
-    Column("content_title", Text),
-    Column("accepted_at", TZ),
-    Column("allocated_at", TZ, nullable=False),
-    Column("cancelled_at", TZ),
-    Column("errored_at", TZ),
-    Column("expired_at", TZ),
-    Column("reversed_at", TZ),
-    Column("is_assigned_course_run", Boolean, nullable=False),
-    Column("parent_content_key", Text),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per enterprise-access learner content assignment (an earmark of money).",
-)
-
-raw_access_assignment_action = Table(
-    "access_learnercontentassignmentaction",
-    metadata,
-    Column("uuid", Text, primary_key=True),
-    Column("created", TZ, nullable=False),
-    Column("modified", TZ, nullable=False),
-    Column("action_type", Text, nullable=False),
-    Column("completed_at", TZ),
-    Column("error_reason", Text),
-    Column("assignment_id", Text, nullable=False, index=True),
-    *_landed(),
-    prefixes=UNLOGGED,
-    schema=RAW,
-    comment="One row per action on an assignment (notified, reminded, errors...).",
-)
+# Ledger era (issue 14): budgets. Money in integer USD cents, as the services compute it.
 
 subsidy_balance = Table(
     "subsidy_balance",
@@ -1077,5 +902,78 @@ budget_utilization_daily = Table(
     comment=(
         "One row per budget per UTC day with spend or refund activity (days without activity "
         "are omitted); the depletion forecast's input."
+    ),
+)
+
+# ------------------------------------------------------------------------------------------------
+# lcm: the run log and the balance alerts
+# ------------------------------------------------------------------------------------------------
+
+pipeline_run = Table(
+    "pipeline_run",
+    metadata,
+    Column("run_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("stage", Text, nullable=False),  # 'ingest' | 'publish'
+    Column("trigger", Text, nullable=False),  # 'schedule' | 'event' | 'manual'
+    Column("mode", Text, nullable=False),  # 'full' | 'incremental' | 'targeted'
+    Column("status", Text, nullable=False),  # 'running' | 'succeeded' | 'failed' | 'abandoned'
+    Column("started_at", TZ, nullable=False, server_default=text("now()")),
+    Column("finished_at", TZ),
+    Column("data_as_of", TZ),
+    Column("landing_run_id", BigInteger),
+    Column("enterprise_uuids", ARRAY(UUID(as_uuid=True))),
+    Column("sources", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("watermarks", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("counts", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("timings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    Column("error", Text),
+    Column("host", Text),
+    Column("pid", Integer),
+    Index(None, "stage", "status", "run_id"),
+    schema=LCM,
+    comment="One row per pipeline stage execution (an ingest or a publish) with its outcome.",
+)
+
+offer_balance_state = Table(
+    "offer_balance_state",
+    metadata,
+    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
+    Column("balance_state", Text, nullable=False),
+    # Number of state changes seen after the first observation (0 = never changed).
+    Column("transition_count", Integer, nullable=False),
+    Column("first_seen_at", TZ, nullable=False, server_default=text("now()")),
+    Column("changed_at", TZ, nullable=False, server_default=text("now()")),
+    Column("data_as_of", TZ, nullable=False),
+    schema=LCM,
+    comment="One row per offer: the balance_state the alert check last saw.",
+)
+
+balance_alert = Table(
+    "balance_alert",
+    metadata,
+    Column("alert_id", BigInteger, primary_key=True, autoincrement=True),
+    Column("offer_id", BigInteger, nullable=False),
+    Column("transition_seq", Integer, nullable=False),  # 0 = first observation of the offer
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
+    Column("kind", Text, nullable=False),  # 'low_balance' | 'no_balance' | 'replenished'
+    Column("from_state", Text),  # NULL when the offer was first seen in this state
+    Column("to_state", Text, nullable=False),
+    Column("recipients", ARRAY(Text), nullable=False),
+    Column("facts", JSONB, nullable=False),  # the offer's numbers when the transition was seen
+    Column("data_as_of", TZ, nullable=False),
+    Column("detected_at", TZ, nullable=False, server_default=text("now()")),
+    Column("status", Text, nullable=False),  # 'pending' | 'delivered' | 'skipped'
+    Column("status_detail", Text),  # why skipped, or the last delivery error
+    Column("channel", Text),  # 'smtp' | 'webhook' once delivered
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("last_attempt_at", TZ),
+    Column("delivered_at", TZ),
+    UniqueConstraint("offer_id", "transition_seq"),
+    Index(None, "status"),
+    schema=LCM,
+    comment=(
+        "One row per offer per balance_state transition worth a notification (to low, to "
+        "depleted, back to ok), with its delivery status."
     ),
 )

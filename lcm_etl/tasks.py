@@ -13,8 +13,9 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 
+from lcm_etl.modes import Mode, Trigger
 from lcm_etl.settings import Settings, get_settings
 
 # Assets that chain the DAGs (names are what the REST API looks up; URIs are informational).
@@ -36,8 +37,6 @@ DAG_DEFAULT_ARGS: dict[str, Any] = {
     "max_retry_delay": dt.timedelta(minutes=15),
 }
 
-IngestMode = Literal["full", "incremental", "targeted"]
-Trigger = Literal["schedule", "event", "manual"]
 PARAM_MODES = ("auto", "full", "incremental", "targeted")
 
 
@@ -47,7 +46,7 @@ class BadRunRequest(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class IngestPlan:
-    mode: IngestMode
+    mode: Mode
     trigger: Trigger
     enterprise_uuids: tuple[uuid.UUID, ...] = ()
 

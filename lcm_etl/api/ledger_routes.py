@@ -29,7 +29,7 @@ from lcm_etl.api.deps import (
     text_param,
 )
 from lcm_etl.api.pagination import analytics_envelope, page_request
-from lcm_etl.ledger import queries as lq
+from lcm_etl.queries import budgets as lq
 
 POLICY_READ = "subsidy_access_policy.has_read_access"
 TRANSACTIONS_READ = "subsidy.can_read_all_transactions"

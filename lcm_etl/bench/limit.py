@@ -24,8 +24,8 @@ from sqlalchemy import Engine, false, func, literal, null, select, text
 from sqlalchemy.engine import URL
 
 from lcm_etl.db import make_engine
+from lcm_etl.ingest.sources import ecommerce as ec
 from lcm_etl.schema import offer_redemption
-from lcm_etl.sources import ecommerce as ec
 
 # A UUID the read model can hold (32 hex digits, or dashed); the demo has a deliberately bad one.
 _UUID_TEXT = re.compile(

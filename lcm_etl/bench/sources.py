@@ -39,8 +39,8 @@ from sqlalchemy.engine import URL
 
 from lcm_etl import demo, migrate
 from lcm_etl.db import make_engine, normalize_url, read_model_url
+from lcm_etl.ingest.sources import ddl
 from lcm_etl.settings import Settings
-from lcm_etl.sources import ddl
 
 SEED = 7
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_]{1,64}")

@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Connection, func, inspect, select, update
 
 from lcm_etl.db import make_engine
-from lcm_etl.sources import ecommerce as e
-from lcm_etl.sources import lms
+from lcm_etl.ingest.sources import ecommerce as e
+from lcm_etl.ingest.sources import lms
 
 COMPLETE = "Complete"
 _CHUNK = 500

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, insert
 
 from lcm_etl.demo.plan import ANCHOR, SHOWCASE_LOW_BALANCE_ENTERPRISE
-from lcm_etl.ledger import source_tables as st
+from lcm_etl.ingest.sources import ledger as st
 
 SPEND = "PerLearnerSpendCreditAccessPolicy"
 ENROLL = "PerLearnerEnrollmentCreditAccessPolicy"
@@ -407,7 +407,8 @@ def _showcase(demo: _Demo) -> int:
             main, pilot, 24_900, _day(rng, start, dt.datetime(2026, 6, 29)), 2_000 + index
         )
         written += 1
-    assert config is not None and catalog_config is not None
+    assert config is not None
+    assert catalog_config is not None
     for _ in range(2):  # approved Browse & Request requests: the budget's "Pending" money
         demo.assignment(catalog_config, 29_900, "allocated", _day(rng, first, last))
     for index in range(12):

@@ -22,9 +22,10 @@ from sqlalchemy.engine import URL, make_url
 from lcm_etl.db import make_engine
 from lcm_etl.demo import ledger as demo_ledger
 from lcm_etl.demo import plan as p
-from lcm_etl.demo.builder import COMPLETE, BadRow, Builder
+from lcm_etl.demo.builder import Builder
+from lcm_etl.demo.catalog import COMPLETE, BadRow
 from lcm_etl.demo.writer import column_is_nullable, open_sink, prepare_tables
-from lcm_etl.sources import ecommerce
+from lcm_etl.ingest.sources import ecommerce
 
 #: The balance-state thresholds of the admin portal (DESIGN.md), used to describe the showcases.
 LOW_BALANCE_FRACTION = Decimal("0.75")

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, func, inspect, select, text
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
-from lcm_etl.sources import ecommerce, license_manager, lms
+from lcm_etl.ingest.sources import ecommerce, license_manager, lms
 
 Row = tuple[Any, ...]
 

@@ -32,10 +32,9 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
-from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -57,6 +56,9 @@ from lcm_etl.events.message import (
 )
 from lcm_etl.events.refresh import Refresher, RefreshFailed, refresher_for
 from lcm_etl.settings import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 log = logging.getLogger(__name__)
 
@@ -356,6 +358,8 @@ def _str(value: bytes | str) -> str:
 
 def main(settings: Settings, *, until_idle: bool, console: Console | None = None) -> ConsumerStats:
     """The CLI entry point: consume until idle, or until SIGTERM/SIGINT."""
+    from rich.console import Console  # the CLI's console: not loaded by the consumer itself
+
     console = console or Console(stderr=True)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from lcm_etl.db import make_engine
 from lcm_etl.events.avro import ENROLLMENT_EVENTS, LC_ENROLLMENT_REVOKED, LEDGER_EVENTS
 from lcm_etl.events.message import BusEvent
-from lcm_etl.sources.lms import enterprise_customer_user
+from lcm_etl.ingest.sources.lms import enterprise_customer_user
 
 log = logging.getLogger(__name__)
 

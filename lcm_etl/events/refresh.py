@@ -15,6 +15,7 @@ import logging
 import uuid
 from typing import Protocol
 
+from lcm_etl.modes import Mode
 from lcm_etl.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class PipelineRefresher:
         from lcm_etl import pipeline
         from lcm_etl.db import LockTimeout
 
-        mode: pipeline.Mode = "incremental" if incremental else "targeted"
+        mode: Mode = "incremental" if incremental else "targeted"
         try:
             pipeline.run_pass(
                 self._settings,

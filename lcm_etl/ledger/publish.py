@@ -19,6 +19,7 @@ from sqlalchemy import Connection, func, select, text, update
 
 from lcm_etl import sqlfiles
 from lcm_etl.progress import NullProgress, ProgressReporter
+from lcm_etl.publish import _temp_table, merge
 from lcm_etl.schema import (
     budget,
     budget_assignment,
@@ -28,7 +29,6 @@ from lcm_etl.schema import (
     subsidy_balance,
     watermark,
 )
-from lcm_etl.transform import merge
 
 SUBSIDY_SOURCE = "subsidy"
 ACCESS_SOURCE = "access"
@@ -70,16 +70,6 @@ class LedgerPublishOutcome:
         return {f"ledger.{k}": v for k, v in dataclasses.asdict(self).items()}
 
 
-def _materialize(conn: Connection, name: str, sql_file: str, params: dict[str, Any]) -> int:
-    """``sql/<sql_file>`` as temporary table ``name`` (a fixed identifier)."""
-    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    result = conn.execute(
-        text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {sqlfiles.load(sql_file)}"), params
-    )
-    conn.execute(text(f"ANALYZE {name}"))
-    return int(result.rowcount)
-
-
 def _source_read(conn: Connection, source: str) -> bool:
     """Whether an ingest has read this ledger-era source (its tables carry a watermark)."""
     marked = conn.execute(
@@ -104,14 +94,14 @@ def publish_ledger(
     access_read = _source_read(conn, ACCESS_SOURCE)
 
     with progress.step("transform ledger scope"):
-        _materialize(conn, "ledger_changed_policy", "transform/ledger_changed_policy.sql", scope)
-        subsidies = _materialize(
+        _temp_table(conn, "ledger_changed_policy", "transform/ledger_changed_policy.sql", scope)
+        subsidies = _temp_table(
             conn, "ledger_scope_subsidy", "transform/ledger_scope_subsidy.sql", scope
         )
-        budgets = _materialize(
+        budgets = _temp_table(
             conn, "ledger_scope_policy", "transform/ledger_scope_policy.sql", scope
         )
-        _materialize(
+        _temp_table(
             conn, "ledger_scope_transaction", "transform/ledger_scope_transaction.sql", scope
         )
 
@@ -120,7 +110,7 @@ def publish_ledger(
         return None if full else f"t.{column} IN (SELECT {key}::uuid FROM {temp})"  # noqa: S608
 
     with progress.step("publish lcm.subsidy_balance") as tracker:
-        _materialize(conn, "new_subsidy_balance", "transform/subsidy_balance.sql", stamped)
+        _temp_table(conn, "new_subsidy_balance", "transform/subsidy_balance.sql", stamped)
         subsidies_written, _ = merge(
             conn,
             subsidy_balance,
@@ -130,7 +120,7 @@ def publish_ledger(
         tracker.advance(subsidies_written)
 
     with progress.step("publish lcm.budget") as tracker:
-        _materialize(conn, "new_budget", "transform/budget.sql", stamped)
+        _temp_table(conn, "new_budget", "transform/budget.sql", stamped)
         budgets_written, _ = merge(
             conn,
             budget,
@@ -140,7 +130,7 @@ def publish_ledger(
         tracker.advance(budgets_written)
 
     with progress.step("publish lcm.budget_transaction") as tracker:
-        _materialize(conn, "new_budget_transaction", "transform/budget_transaction.sql", scope)
+        _temp_table(conn, "new_budget_transaction", "transform/budget_transaction.sql", scope)
         transactions_written, _ = merge(
             conn,
             budget_transaction,
@@ -150,7 +140,7 @@ def publish_ledger(
         tracker.advance(transactions_written)
 
     with progress.step("publish lcm.budget_assignment") as tracker:
-        _materialize(conn, "new_budget_assignment", "transform/budget_assignment.sql", scope)
+        _temp_table(conn, "new_budget_assignment", "transform/budget_assignment.sql", scope)
         assignments_written, _ = merge(
             conn,
             budget_assignment,
@@ -162,7 +152,7 @@ def publish_ledger(
         tracker.advance(assignments_written)
 
     with progress.step("publish lcm.budget_utilization_daily") as tracker:
-        _materialize(
+        _temp_table(
             conn, "new_budget_utilization_daily", "transform/budget_utilization_daily.sql", scope
         )
         daily_written, _ = merge(
@@ -200,7 +190,7 @@ def publish_ledger(
 
 def _record_rejections(conn: Connection, *, run_id: int, full: bool, access_read: bool) -> int:
     """Insert or refresh this publish's ledger rejections; resolve the ones it no longer sees."""
-    count = _materialize(
+    count = _temp_table(
         conn,
         "new_ledger_rejection",
         "transform/ledger_rejected_record.sql",

@@ -819,7 +819,29 @@ $$
 """
 
 
+STATE_FORWARD = """
+CREATE FUNCTION lcm_raw.ledger_transaction_state_forward() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- created < pending < committed = failed: a landed state never moves back, whoever writes
+    -- (a late or duplicate event, an older database snapshot).
+    IF (CASE NEW.state WHEN 'created' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)
+        < (CASE OLD.state WHEN 'created' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END) THEN
+        NEW.state := OLD.state;
+    END IF;
+    RETURN NEW;
+END
+$$
+"""
+
+
 def _secure() -> None:
+    op.execute(STATE_FORWARD)
+    op.execute(
+        "CREATE TRIGGER ledger_transaction_state_forward BEFORE UPDATE OF state "
+        "ON lcm_raw.ledger_transaction FOR EACH ROW "
+        "EXECUTE FUNCTION lcm_raw.ledger_transaction_state_forward()"
+    )
     for table in TENANT_TABLES:
         op.execute(f"GRANT SELECT ON lcm.{table} TO {PORTAL}, {READER}")
         op.execute(f"ALTER TABLE lcm.{table} ENABLE ROW LEVEL SECURITY")
@@ -838,6 +860,10 @@ def _secure() -> None:
 
 def _unsecure() -> None:
     op.execute("DROP FUNCTION IF EXISTS lcm.ledger_owner(uuid)")
+    op.execute(
+        "DROP TRIGGER IF EXISTS ledger_transaction_state_forward ON lcm_raw.ledger_transaction"
+    )
+    op.execute("DROP FUNCTION IF EXISTS lcm_raw.ledger_transaction_state_forward()")
     for table in TENANT_TABLES:
         op.execute(f"DROP POLICY IF EXISTS lcm_reader_all_tenants ON lcm.{table}")
         op.execute(f"DROP POLICY IF EXISTS lcm_portal_tenant ON lcm.{table}")

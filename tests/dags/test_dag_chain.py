@@ -28,7 +28,7 @@ from lcm_etl.settings import get_settings
 
 import dag_testing  # sets Airflow's environment up before anything imports airflow
 from dag_testing import require_airflow
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 pytestmark = pytest.mark.airflow
 

@@ -24,7 +24,7 @@ from lcm_etl import alerts, pipeline
 from lcm_etl.schema import balance_alert, offer_balance_state, offer_summary
 from lcm_etl.settings import Settings
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 AS_OF = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lcm_etl import pipeline
 from lcm_etl.schema import offer_summary
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 ENTERPRISE = uuid.UUID("00000000-0000-4000-8000-0000000000ff")
 cents = st.integers(min_value=0, max_value=300_000).map(lambda c: Decimal(c) / 100)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL
 
 from lcm_etl.bench import sources
 from lcm_etl.db import make_engine
-from lcm_etl.sources import ecommerce as ec
+from lcm_etl.ingest.sources import ecommerce as ec
 
 
 def test_the_sqlite_source_is_generated_once_then_reused(make_settings: Any) -> None:

@@ -17,11 +17,11 @@ from sqlalchemy import Engine, select, text
 
 from lcm_etl import pipeline
 from lcm_etl.api import create_app
+from lcm_etl.ingest.sources.lms import CONSENT_EXTERNALLY_MANAGED
 from lcm_etl.schema import enterprise_eligibility
-from lcm_etl.sources.lms import CONSENT_EXTERNALLY_MANAGED
 
-from eligibility_builder import EligibilitySource
-from sourcebuilder import SourceBuilder
+from support.eligibility_builder import EligibilitySource
+from support.sourcebuilder import SourceBuilder
 
 CONSENTING = uuid.UUID("c0a5e000-0000-4000-8000-000000000001")  # requests consent
 EXTERNAL = uuid.UUID("c0a5e000-0000-4000-8000-000000000002")  # consent externally managed

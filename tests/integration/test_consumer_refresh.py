@@ -27,7 +27,7 @@ from lcm_etl.schema import event_bus_event, offer_summary, pipeline_run
 from lcm_etl.settings import Settings
 from lcm_etl.tasks import EVENT_ASSET_NAME
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ENROLLMENTS = "course-enrollment-lifecycle"

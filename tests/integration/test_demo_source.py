@@ -20,9 +20,9 @@ from lcm_etl import demo
 from lcm_etl.db import make_engine
 from lcm_etl.demo import plan as p
 from lcm_etl.demo.writer import DEMO_TABLES
-from lcm_etl.sources import ecommerce
+from lcm_etl.ingest.sources import ecommerce
 
-DDL_DIR = Path(__file__).resolve().parents[2] / "lcm_etl" / "sources" / "ddl"
+DDL_DIR = Path(__file__).resolve().parents[2] / "lcm_etl" / "ingest" / "sources" / "ddl"
 SEED = 7
 
 

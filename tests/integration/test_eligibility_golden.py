@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from lcm_etl import pipeline, queries
 from lcm_etl.schema import enterprise_eligibility, pipeline_run, rejected_record, watermark
 
-import eligibility_builder as eb
+from support import eligibility_builder as eb
 
 UTC = dt.UTC
 
@@ -168,7 +168,7 @@ def test_incremental_passes_follow_the_sources(golden, engine) -> None:
     e.set_customer(eb.ELIGIBLE, enable_portal_learner_credit_management_screen=False)
     e.plan(e.agreement(eb.HALF_PRICE), now - eb.DAY, now + 30 * eb.DAY)
     with e.engine.begin() as conn:
-        from lcm_etl.sources import license_manager as lm
+        from lcm_etl.ingest.sources import license_manager as lm
 
         conn.execute(
             lm.subscription_plan.delete().where(

@@ -14,9 +14,9 @@ from test_eligibility_golden import facts, open_rejections
 
 from lcm_etl import pipeline, queries
 from lcm_etl.db import make_engine
-from lcm_etl.sources import ddl
+from lcm_etl.ingest.sources import ddl
 
-import eligibility_builder as eb
+from support import eligibility_builder as eb
 
 pytestmark = pytest.mark.mysql
 

@@ -28,7 +28,7 @@ from lcm_etl.schema import (
     watermark,
 )
 
-import eligibility_builder as eb
+from support import eligibility_builder as eb
 
 UTC = dt.UTC
 BASE = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -210,14 +210,14 @@ def add_codes(conn: Connection, codes: list[tuple[dt.datetime, dt.datetime, bool
 
 
 def publish_eligibility(conn: Connection, now: dt.datetime) -> Any:
-    """Run stg_email_policy.sql and enterprise_eligibility.sql at ``now`` the way a publish does,
+    """Run email_policy.sql and enterprise_eligibility.sql at ``now`` the way a publish does,
     store the row, and return it."""
     conn.execute(text("CREATE TEMP TABLE lc_offer (enterprise_customer_uuid uuid) ON COMMIT DROP"))
     conn.execute(text("INSERT INTO lc_offer VALUES (:u)"), {"u": ACME})
     conn.execute(
         text(
             "CREATE TEMP TABLE email_policy ON COMMIT DROP AS "
-            + sqlfiles.load("transform/stg_email_policy.sql")
+            + sqlfiles.load("transform/email_policy.sql")
         ),
         {"hide_unknown": False},
     )

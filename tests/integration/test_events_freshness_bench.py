@@ -14,11 +14,11 @@ import redis
 from sqlalchemy import create_engine, insert
 
 from lcm_etl import pipeline
-from lcm_etl.events import freshness
+from lcm_etl.bench import freshness
 from lcm_etl.events.enterprises import enterprise_customer_user
 from lcm_etl.settings import Settings
 
-from sourcebuilder import SourceBuilder
+from support.sourcebuilder import SourceBuilder
 
 REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from lcm_etl import pipeline
 from lcm_etl.db import make_engine
-from lcm_etl.sources import ddl
+from lcm_etl.ingest.sources import ddl
 
-import golden_source as g
-from readmodel import as_text, snapshot
+from support import golden_source as g
+from support.readmodel import as_text, snapshot
 from test_pipeline_golden import EXPECTED_REJECTIONS, _summary_rows
 
 

@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from lcm_etl import pipeline, queries
 from lcm_etl.schema import pipeline_run
 
-from ledger_builder import LedgerBuilder, dashed
-from sourcebuilder import SourceBuilder
+from support.ledger_builder import LedgerBuilder, dashed
+from support.sourcebuilder import SourceBuilder
 
 SPEND = "PerLearnerSpendCreditAccessPolicy"
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from lcm_etl.ecommerce_ingest import DISCOUNTS, ORDERS
-from lcm_etl.land import Lander, record_rejections
+from lcm_etl.ingest.ecommerce import DISCOUNTS, ORDERS
+from lcm_etl.ingest.land import Lander, record_rejections
 from lcm_etl.schema import raw_discount, raw_order, rejected_record
 
 GOOD_ORDER = (1, "EDX-100001", "Complete", "USD", 0.0, 0.0, "2026-03-01 10:00:00.000000", 7, 1)

@@ -31,9 +31,9 @@ from lcm_etl.schema import (
     raw_ledger_transaction,
 )
 
-from ledger_builder import LedgerBuilder, dashed, hex_uuid
-from ledger_golden_source import build_golden
-from sourcebuilder import SourceBuilder
+from support.ledger_builder import LedgerBuilder, dashed, hex_uuid
+from support.ledger_golden_source import build_golden
+from support.sourcebuilder import SourceBuilder
 
 REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TOPIC = "enterprise-subsidies-transaction-lifecycle"

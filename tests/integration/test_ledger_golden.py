@@ -11,9 +11,9 @@ from sqlalchemy import Engine, select
 from lcm_etl import pipeline, sqlfiles
 from lcm_etl.schema import budget, rejected_record, subsidy_balance
 
-from ledger_builder import LedgerBuilder, hex_uuid
-from ledger_golden_source import EXPECTED_BUDGETS, EXPECTED_SUBSIDY, build_golden
-from sourcebuilder import SourceBuilder
+from support.ledger_builder import LedgerBuilder, hex_uuid
+from support.ledger_golden_source import EXPECTED_BUDGETS, EXPECTED_SUBSIDY, build_golden
+from support.sourcebuilder import SourceBuilder
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from sqlalchemy.engine import URL
 
 from lcm_etl import pipeline
 from lcm_etl.db import make_engine
-from lcm_etl.ledger import source_tables as st
+from lcm_etl.ingest.sources import ledger as st
 from lcm_etl.progress import NullProgress
 from lcm_etl.schema import (
     budget,
@@ -28,9 +28,9 @@ from lcm_etl.schema import (
     watermark,
 )
 
-from ledger_builder import LedgerBuilder, hex_uuid
-from ledger_golden_source import EXPECTED_BUDGETS, build_golden
-from sourcebuilder import SourceBuilder
+from support.ledger_builder import LedgerBuilder, hex_uuid
+from support.ledger_golden_source import EXPECTED_BUDGETS, build_golden
+from support.sourcebuilder import SourceBuilder
 
 LEDGER_TABLES = (
     subsidy_balance,

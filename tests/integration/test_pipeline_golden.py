@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from lcm_etl import pipeline
 from lcm_etl.schema import offer_redemption, offer_summary, pipeline_run
 
-import golden_source as g
-from readmodel import as_text, snapshot
+from support import golden_source as g
+from support.readmodel import as_text, snapshot
 
 GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
 

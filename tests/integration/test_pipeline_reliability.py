@@ -20,9 +20,9 @@ from lcm_etl import pipeline, sqlfiles
 from lcm_etl.db import make_engine, pipeline_lock
 from lcm_etl.schema import offer_summary, pipeline_run
 
-import golden_source as g
-from readmodel import snapshot
-from sourcebuilder import ts
+from support import golden_source as g
+from support.readmodel import snapshot
+from support.sourcebuilder import ts
 
 TESTS = Path(__file__).resolve().parent.parent
 
@@ -212,10 +212,10 @@ KILLABLE = textwrap.dedent(
     """
     import sys, time
     sys.path.insert(0, {tests!r})
-    from lcm_etl import pipeline, transform
+    from lcm_etl import pipeline, publish
     from lcm_etl.settings import load_settings
 
-    real_merge = transform.merge
+    real_merge = publish.merge
 
     def merge_then_hang(conn, target, source, *, scope):
         result = real_merge(conn, target, source, scope=scope)
@@ -223,7 +223,7 @@ KILLABLE = textwrap.dedent(
         time.sleep(600)  # killed here, mid-publish, with the new rows written but not committed
         return result
 
-    transform.merge = merge_then_hang
+    publish.merge = merge_then_hang
     settings = load_settings(database_url={db!r}, ecommerce_database_url={src!r}, data_dir={data!r})
     pipeline.run_pass(settings, mode="incremental", trigger="manual")
     """

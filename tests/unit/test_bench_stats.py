@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lcm_etl.bench import answer_differences
+from lcm_etl.bench.api import answer_differences
 from lcm_etl.bench.load import summarize
 from lcm_etl.bench.sources import BenchError
 

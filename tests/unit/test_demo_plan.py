@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from lcm_etl import demo
 from lcm_etl.demo import plan as p
-from lcm_etl.demo.builder import finalize_budget
+from lcm_etl.demo.offers import finalize_budget
 from lcm_etl.demo.source import OfferFacts, resolve_scale
 
 

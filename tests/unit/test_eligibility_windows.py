@@ -17,7 +17,7 @@ from lcm_etl.eligibility import (
     evaluate,
     facts_at,
 )
-from lcm_etl.queries import _validity_windows
+from lcm_etl.queries.page import _validity_windows
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)

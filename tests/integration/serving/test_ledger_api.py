@@ -18,9 +18,9 @@ from lcm_etl.api import create_app
 from lcm_etl.schema import budget
 
 from .serving_support import OPERATOR, admin_of
-from ledger_builder import LedgerBuilder, dashed
-from ledger_golden_source import build_golden
-from sourcebuilder import SourceBuilder
+from support.ledger_builder import LedgerBuilder, dashed
+from support.ledger_golden_source import build_golden
+from support.sourcebuilder import SourceBuilder
 
 ACME = uuid.UUID(dashed("enterprise:acme"))
 OTHER = uuid.UUID("7f3c1b7e-5a41-4b0a-9c53-2f1e0d9a6b11")

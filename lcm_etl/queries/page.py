@@ -1,0 +1,233 @@
+"""The learner-credit page (GET /api/v1/enterprises/{uuid}/learner-credit, ``lcm-etl page``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    select,
+)
+
+from lcm_etl.eligibility import (
+    EligibilityFacts,
+    OfferWindow,
+    ValidityWindow,
+    evaluate,
+    facts_at,
+    is_current,
+)
+from lcm_etl.forecast import offer_forecasts
+from lcm_etl.queries.balance import Thresholds, alerts_for, page_summary
+from lcm_etl.queries.budgets import page_budgets
+from lcm_etl.queries.formatting import UTC, iso_datetime, money, number, uuid_string
+from lcm_etl.queries.tenancy import enterprise_data_as_of, reading
+from lcm_etl.schema import enterprise_eligibility, offer_summary
+from lcm_etl.settings import Settings
+
+_PAGE_COLUMNS = (
+    offer_summary.c.offer_id,
+    offer_summary.c.enterprise_name,
+    offer_summary.c.display_name,
+    offer_summary.c.status,
+    offer_summary.c.start_datetime,
+    offer_summary.c.end_datetime,
+    offer_summary.c.usage_type,
+    offer_summary.c.discount_value,
+    offer_summary.c.is_fcfs_org_wide,
+    offer_summary.c.max_discount,
+    offer_summary.c.amount_of_offer_spent,
+    offer_summary.c.remaining_balance,
+    offer_summary.c.percent_of_offer_spent,
+    offer_summary.c.amount_refunded,
+    offer_summary.c.enrollment_count,
+    offer_summary.c.learner_count,
+)
+
+
+# Issue 3: the non-offer facts come from lcm.enterprise_eligibility, re-counted at request time.
+_ELIGIBILITY_COLUMNS = (
+    enterprise_eligibility.c.enterprise_name,
+    enterprise_eligibility.c.lcm_screen_enabled,
+    enterprise_eligibility.c.subscription_plan_windows,
+    enterprise_eligibility.c.coupon_code_windows,
+    enterprise_eligibility.c.coupon_code_counts,
+)
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _stored_eligibility(conn: Connection, enterprise_uuid: uuid.UUID) -> Any | None:
+    return conn.execute(
+        select(*_ELIGIBILITY_COLUMNS).where(
+            enterprise_eligibility.c.enterprise_customer_uuid == enterprise_uuid
+        )
+    ).first()
+
+
+def _validity_windows(
+    ranges: Sequence[Any], counts: Sequence[int] | None = None
+) -> list[ValidityWindow]:
+    """Stored ``tstzrange`` values as inclusive windows (timestamps have microsecond resolution,
+    so an exclusive bound is the inclusive one a microsecond inside)."""
+    windows = []
+    for index, span in enumerate(ranges):
+        if span.empty:
+            continue
+        start, end = span.lower, span.upper
+        if start is not None and not span.bounds.startswith("["):
+            start += _MICROSECOND
+        if end is not None and not span.bounds.endswith("]"):
+            end -= _MICROSECOND
+        windows.append(ValidityWindow(start, end, 1 if counts is None else counts[index]))
+    return windows
+
+
+def _facts_from(stored: Any | None, now: dt.datetime) -> EligibilityFacts:
+    if stored is None:
+        return EligibilityFacts.unknown()
+    plans, codes = stored.subscription_plan_windows, stored.coupon_code_windows
+    return facts_at(
+        now,
+        lcm_screen_enabled=stored.lcm_screen_enabled,
+        subscription_plans=None if plans is None else _validity_windows(plans),
+        coupon_codes=None if codes is None else _validity_windows(codes, stored.coupon_code_counts),
+    )
+
+
+def load_eligibility_facts(
+    conn: Connection, enterprise_uuid: uuid.UUID, now: dt.datetime | None = None
+) -> EligibilityFacts:
+    """The non-offer eligibility facts of an enterprise at ``now`` (the request time).
+
+    From ``lcm.enterprise_eligibility``: the LMS screen flag, and the subscription plans and
+    coupon codes active at ``now``, counted from their stored validity windows. A fact the
+    pipeline could not know (its source was not read), or an enterprise it does not hold, is
+    unknown and produces no reason.
+    """
+    return _facts_from(_stored_eligibility(conn, enterprise_uuid), now or dt.datetime.now(UTC))
+
+
+def learner_credit_page(
+    engine: Engine | Connection,
+    enterprise_uuid: uuid.UUID,
+    *,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    facts: EligibilityFacts | None = None,
+) -> dict[str, Any] | None:
+    """Everything the LCM page needs, as DESIGN.md's JSON; ``None`` for an unknown enterprise.
+
+    Offers are listed current first, then by start (newest first; open starts last), then id.
+    """
+    now = now or dt.datetime.now(UTC)
+    thresholds = Thresholds.from_settings(settings)
+    with reading(engine) as conn:
+        rows = conn.execute(
+            select(*_PAGE_COLUMNS).where(
+                offer_summary.c.enterprise_customer_uuid == enterprise_uuid
+            )
+        ).all()
+        stored = _stored_eligibility(conn, enterprise_uuid)
+        data_as_of = enterprise_data_as_of(conn, enterprise_uuid)
+        # Issue 14: the ledger era's budgets, and a depletion forecast for offers and budgets.
+        budgets = page_budgets(conn, enterprise_uuid, now, data_as_of)
+        if not rows and stored is None and not budgets:
+            return None  # an enterprise known to any source has a page, even without offers
+        if facts is None:
+            facts = _facts_from(stored, now)
+        forecasts = offer_forecasts(conn, enterprise_uuid, data_as_of)
+
+    answer = render_page(
+        enterprise_uuid,
+        rows,
+        facts=facts,
+        now=now,
+        thresholds=thresholds,
+        data_as_of=data_as_of,
+        fallback_name=stored.enterprise_name if stored is not None else None,
+    )
+    for offer in answer["offers"]:
+        offer["forecast"] = forecasts.get(int(offer["offer_id"]))
+    answer["budgets"] = budgets
+    return answer
+
+
+def render_page(
+    enterprise_uuid: uuid.UUID,
+    rows: Sequence[Any],
+    *,
+    facts: EligibilityFacts,
+    now: dt.datetime,
+    thresholds: Thresholds,
+    data_as_of: dt.datetime | None,
+    fallback_name: str | None = None,
+) -> dict[str, Any]:
+    """The page JSON from one row per offer (the columns of ``_PAGE_COLUMNS``), however those
+    rows were computed (the read model; the benchmark's compute-on-read baseline)."""
+
+    def display_order(row: Any) -> tuple[bool, bool, float, int]:
+        start: dt.datetime | None = row.start_datetime
+        return (
+            not is_current(row.start_datetime, row.end_datetime, now),
+            start is None,
+            -start.timestamp() if start is not None else 0.0,
+            row.offer_id,
+        )
+
+    rows = sorted(rows, key=display_order)
+    verdict = evaluate(
+        (
+            OfferWindow(str(r.offer_id), r.start_datetime, r.end_datetime, r.is_fcfs_org_wide)
+            for r in rows
+        ),
+        facts,
+        now,
+    )
+    offers = []
+    for row in rows:
+        summary = page_summary(
+            max_discount=row.max_discount,
+            amount_of_offer_spent=row.amount_of_offer_spent,
+            remaining_balance=row.remaining_balance,
+            percent_of_offer_spent=row.percent_of_offer_spent,
+            thresholds=thresholds,
+        )
+        offers.append(
+            {
+                "offer_id": str(row.offer_id),
+                "display_name": row.display_name,
+                "status": row.status,
+                "start_datetime": iso_datetime(row.start_datetime),
+                "end_datetime": iso_datetime(row.end_datetime),
+                "is_current": is_current(row.start_datetime, row.end_datetime, now),
+                "usage_type": row.usage_type,
+                "discount_value": number(row.discount_value),
+                "is_fcfs_org_wide": row.is_fcfs_org_wide,
+                "summary": {
+                    "total_funds": money(summary.total_funds),
+                    "redeemed_funds": money(summary.redeemed_funds),
+                    "remaining_funds": money(summary.remaining_funds),
+                    "percent_utilized": number(summary.percent_utilized),
+                    "balance_state": summary.balance_state,
+                    "enrollment_count": row.enrollment_count,
+                    "learner_count": row.learner_count,
+                    "amount_refunded": money(row.amount_refunded),
+                },
+                "alerts": alerts_for(summary.balance_state),
+            }
+        )
+    return {
+        "enterprise_customer_uuid": uuid_string(enterprise_uuid),
+        "enterprise_name": next(
+            (r.enterprise_name for r in rows if r.enterprise_name), fallback_name
+        ),
+        "eligible": verdict.eligible,
+        "reasons": verdict.reasons,
+        "lcm_offer_id": verdict.lcm_offer_id,
+        "offers": offers,
+        "data_as_of": iso_datetime(data_as_of),
+    }

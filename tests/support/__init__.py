@@ -1,0 +1,1 @@
+"""Helpers the tests share: source builders, golden sources, read-model readers."""

@@ -53,10 +53,15 @@ def land(conn: Connection, events: Sequence[LandedEvent]) -> int:
     if not events:
         return 0
     # Issue 14: ledger events land their transaction (state order) and name its enterprise.
-    applied = ledger_events.apply(conn, events)
-    for item, problem in applied.unreadable:
-        log.warning("ledger event %s: %s; landed as an event only", item.event.event_id, problem)
-    events = applied.events
+    applied = ledger_events.apply(conn, [item.event for item in events])
+    for event_id, problem in applied.unreadable:
+        log.warning("ledger event %s: %s; landed as an event only", event_id, problem)
+    events = [
+        dataclasses.replace(item, enterprise_uuids=(applied.owners[item.event.event_id],))
+        if item.event.event_id in applied.owners
+        else item
+        for item in events
+    ]
     rows = [
         {
             "event_id": item.event.event_id,

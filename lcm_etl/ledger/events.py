@@ -19,16 +19,14 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
 from lcm_etl import sqlfiles
 from lcm_etl.events.avro import LEDGER_EVENTS
+from lcm_etl.events.message import BusEvent
 from lcm_etl.schema import pipeline_run, raw_subsidy
-
-if TYPE_CHECKING:
-    from lcm_etl.events.store import LandedEvent
 
 STATE_RANK = {"created": 0, "pending": 1, "committed": 2, "failed": 2}
 
@@ -92,32 +90,34 @@ def transaction_row(data: dict[str, Any], run: int) -> tuple[dict[str, Any], dic
 
 @dataclasses.dataclass(frozen=True)
 class Applied:
-    events: list[LandedEvent]
+    owners: dict[uuid.UUID, uuid.UUID]
+    """Event id → the enterprise of the landed subsidy whose ledger the transaction is in."""
     transactions: int
     reversals: int
-    unreadable: list[tuple[LandedEvent, str]]
+    unreadable: list[tuple[uuid.UUID, str]]
 
 
-def apply(conn: Connection, events: Sequence[LandedEvent]) -> Applied:
-    """Land the ledger events' transactions (state order) and reversals; return the events with
-    the enterprise of their subsidy where it is landed."""
-    ledger = [item for item in events if item.event.event_type in LEDGER_EVENTS]
+def apply(conn: Connection, events: Sequence[BusEvent]) -> Applied:
+    """Land the ledger events' transactions (state order) and reversals; say which enterprise
+    each event's subsidy belongs to, where that subsidy is landed."""
+    ledger = [event for event in events if event.event_type in LEDGER_EVENTS]
     if not ledger:
-        return Applied(list(events), 0, 0, [])
+        return Applied({}, 0, 0, [])
     run = int(
         conn.execute(select(func.coalesce(func.max(pipeline_run.c.run_id), 0) + 1)).scalar_one()
     )
     best: dict[str, dict[str, Any]] = {}
     reversals: dict[str, dict[str, Any]] = {}
-    ledgers: dict[uuid.UUID, str | None] = {}
-    unreadable: list[tuple[LandedEvent, str]] = []
-    for item in ledger:
+    ledgers: dict[uuid.UUID, str] = {}
+    unreadable: list[tuple[uuid.UUID, str]] = []
+    for event in ledger:
         try:
-            row, reversal = transaction_row(item.event.data, run)
+            row, reversal = transaction_row(event.data, run)
         except BadLedgerEvent as exc:
-            unreadable.append((item, str(exc)))
+            unreadable.append((event.event_id, str(exc)))
             continue
-        ledgers[item.event.event_id] = row["ledger_id"]
+        if row["ledger_id"]:
+            ledgers[event.event_id] = row["ledger_id"]
         key = str(row["uuid"])
         known = best.get(key)
         if known is None or STATE_RANK[row["state"]] > STATE_RANK[known["state"]]:
@@ -129,21 +129,20 @@ def apply(conn: Connection, events: Sequence[LandedEvent]) -> Applied:
         conn.execute(text(sqlfiles.load("landing/ledger_transaction_event.sql")), best[key])
     for key in sorted(reversals):
         conn.execute(text(sqlfiles.load("landing/ledger_reversal_event.sql")), reversals[key])
-    owners = {
+    enterprise_of = {
         row.ledger_id: uuid.UUID(row.enterprise_customer_uuid)
         for row in conn.execute(
             select(raw_subsidy.c.ledger_id, raw_subsidy.c.enterprise_customer_uuid).where(
-                raw_subsidy.c.ledger_id.in_([v for v in ledgers.values() if v])
+                raw_subsidy.c.ledger_id.in_(sorted(set(ledgers.values())))
             )
         )
     }
-    resolved = []
-    for item in events:
-        owner = owners.get(ledgers.get(item.event.event_id) or "")
-        if owner is not None:
-            item = dataclasses.replace(item, enterprise_uuids=(owner,))
-        resolved.append(item)
-    return Applied(resolved, len(best), len(reversals), unreadable)
+    owners = {
+        event_id: enterprise_of[ledger_key]
+        for event_id, ledger_key in ledgers.items()
+        if ledger_key in enterprise_of
+    }
+    return Applied(owners, len(best), len(reversals), unreadable)
 
 
 __all__ = ["STATE_RANK", "Applied", "BadLedgerEvent", "apply", "transaction_row"]

@@ -23,6 +23,7 @@ from lcm_etl.schema import (
     budget_assignment,
     budget_transaction,
     budget_utilization_daily,
+    raw_ledger_transaction,
     rejected_record,
     subsidy_balance,
     watermark,
@@ -227,3 +228,18 @@ def test_unset_sources_mean_no_ledger_data_said_once(make_settings, sqlite_sourc
     assert [n for n in notes if "LCM_ACCESS_DATABASE_URL" in n] == [
         "LCM_ACCESS_DATABASE_URL is not set: no ledger-era data from it"
     ]
+
+
+def test_an_older_snapshot_never_moves_a_landed_state_back(sources, engine) -> None:
+    builder, settings = sources
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    # A lagging replica answers with the transaction still pending (and a newer modified).
+    builder.set_transaction("p1-committed", state="pending", modified=dt.datetime(2026, 6, 5))
+    pipeline.run_pass(settings, mode="incremental", trigger="manual")
+    with engine.connect() as conn:
+        state = conn.execute(
+            select(raw_ledger_transaction.c.state).where(
+                raw_ledger_transaction.c.uuid == hex_uuid("transaction:p1-committed")
+            )
+        ).scalar_one()
+    assert state == "committed"

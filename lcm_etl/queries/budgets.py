@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -441,8 +442,8 @@ def configuration_known(conn: Connection, configuration_uuid: uuid.UUID) -> bool
 def page_budgets(
     conn: Connection, enterprise_uuid: uuid.UUID, now: dt.datetime, as_of: dt.datetime | None
 ) -> list[dict[str, Any]]:
-    """The enterprise's active budgets as the portal's budget list shows them, in its order:
-    Active and Expiring, Scheduled, Expired, Retired; then by end (none last); then by name."""
+    """The enterprise's active budgets as the portal's budget list shows them (see
+    :func:`render_budgets`), from the read model."""
     rows = conn.execute(
         select(budget).where(
             budget.c.enterprise_customer_uuid == enterprise_uuid, budget.c.active.is_(True)
@@ -451,7 +452,21 @@ def page_budgets(
     if not rows:
         return []
     as_of = as_of or max(row.data_as_of for row in rows)
-    spend = _window_spend(conn, enterprise_uuid, as_of)
+    return render_budgets(rows, now=now, as_of=as_of, window_spend=_window_spend(
+        conn, enterprise_uuid, as_of
+    ))  # fmt: skip
+
+
+def render_budgets(
+    rows: Sequence[Any],
+    *,
+    now: dt.datetime,
+    as_of: dt.datetime,
+    window_spend: dict[uuid.UUID, Decimal],
+) -> list[dict[str, Any]]:
+    """Budget rows (the columns of ``lcm.budget`` the page uses), however computed — the read
+    model, or the benchmark's compute-on-read baseline — in the portal's order: Active and
+    Expiring, Scheduled, Expired, Retired; then by end (none last); then by name."""
     items = []
     for row in rows:
         status = budget_status(
@@ -460,10 +475,10 @@ def page_budgets(
             end=row.subsidy_expiration_datetime,
             now=now,
         )
-        rendered = _budget_json(row, status, spend.get(row.policy_uuid), as_of)
+        rendered = _budget_json(row, status, window_spend.get(row.policy_uuid), as_of)
         items.append((status, row, rendered))
 
-    def order(item: tuple[str, Any, dict[str, Any]]) -> tuple[int, bool, float, str]:
+    def order(item: tuple[str, Any, dict[str, Any]]) -> tuple[int, bool, float, str, str]:
         status, row, rendered = item
         end = row.subsidy_expiration_datetime
         return (
@@ -471,6 +486,7 @@ def page_budgets(
             end is None,
             end.timestamp() if end is not None else 0.0,
             rendered["name"],
+            rendered["budget_id"],
         )
 
     return [rendered for _, _, rendered in sorted(items, key=order)]

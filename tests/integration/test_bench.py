@@ -108,6 +108,14 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     )
     assert report["vacuum_analyze_seconds"] > 0
 
+    # The ledger era's budgets: the read model against computing them on read, same answer.
+    budgets = report["budgets"]
+    assert budgets["answers_match"]
+    assert budgets["budgets"] > 0
+    assert budgets["redemptions"] > 0
+    assert budgets["compute_on_read_ms"] > 0
+    assert budgets["read_model_ms"] > 0
+
     api = report["api"]
     # The compute-on-read baseline answers exactly what the read model serves.
     assert api["answers_match"], api["answer_differences"]

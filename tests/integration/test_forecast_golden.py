@@ -9,6 +9,7 @@ import uuid
 from sqlalchemy import select, text
 
 from lcm_etl import pipeline, queries
+from lcm_etl.bench import baseline
 from lcm_etl.schema import pipeline_run
 
 from support.ledger_builder import LedgerBuilder, dashed
@@ -50,8 +51,15 @@ def test_page_and_view_forecasts_agree_on_golden_budgets(
             for row in conn.execute(text("SELECT * FROM lcm.v_depletion_forecast"))
         }
     enterprise = uuid.UUID(dashed("enterprise:fore"))
-    page = queries.learner_credit_page(engine, enterprise, settings=settings)
+    now = dt.datetime.now(dt.UTC)
+    page = queries.learner_credit_page(engine, enterprise, settings=settings, now=now)
     assert page is not None
+    # The benchmark's compute-on-read baseline gives the same budgets from the landing rows.
+    with engine.connect() as conn:
+        assert (
+            baseline.budgets_from_landing(conn, enterprise, now=now, as_of=as_of)
+            == (page["budgets"])
+        )
     forecasts = {item["budget_id"]: item["forecast"] for item in page["budgets"]}
 
     p1, p2, p3 = dashed("policy:P1"), dashed("policy:P2"), dashed("policy:P3")

@@ -261,7 +261,8 @@ def list_transactions(
         states.extend(_choices("state", value, lq.TRANSACTION_STATES))
     user_id = None
     if lms_user_id:
-        if not lms_user_id.strip().isdigit() or len(lms_user_id.strip()) > 12:
+        digits = lms_user_id.strip()
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
             raise BadRequest("lms_user_id: enter a number.")
         user_id = int(lms_user_id)
     policy_key = None

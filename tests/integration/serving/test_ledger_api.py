@@ -17,7 +17,7 @@ from lcm_etl import pipeline, queries
 from lcm_etl.api import create_app
 from lcm_etl.schema import budget
 
-from .serving_support import OPERATOR, admin_of
+from .serving_support import OPERATOR, admin_of, cookie_header, jwt_cookies, make_token
 from support.ledger_builder import LedgerBuilder, dashed
 from support.ledger_golden_source import build_golden
 from support.sourcebuilder import SourceBuilder
@@ -272,3 +272,20 @@ def test_row_level_security_hides_other_tenants_budgets(api: TestClient, engine:
         assert conn.execute(select(func.count()).select_from(budget)).scalar_one() == 0
     with queries.tenant_transaction(engine, ACME) as conn:
         assert conn.execute(select(func.count()).select_from(budget)).scalar_one() == 6
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/api/v1/subsidy-access-policies/?enterprise_customer_uuid={ACME}&active=true",
+        f"/api/v1/subsidy-access-policies/{P2}/",
+        f"/api/v2/subsidies/{S1}/admin/transactions/?state=committed",
+        f"/api/v1/assignment-configurations/{CONFIG_P2}/admin/assignments/",
+    ],
+)
+def test_the_ledger_routes_accept_the_portals_jwt_cookies(api: TestClient, path: str) -> None:
+    def as_portal(roles: list[str]) -> dict[str, str]:
+        return {"Cookie": cookie_header(jwt_cookies(make_token(roles))), "USE-JWT-COOKIE": "true"}
+
+    assert api.get(path, headers=as_portal([f"enterprise_admin:{ACME}"])).status_code == 200
+    assert api.get(path, headers=as_portal([f"enterprise_admin:{OTHER}"])).status_code == 403

@@ -94,8 +94,10 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     _assert_limit(limit)
     full = report["full_pass"]
     _assert_pass(full, "full")
-    # The limit copies the redemption rows the pass publishes, plus the rows it rejects.
-    published = full["counts"]["publish.redemptions_written"]
+    # The limit copies the redemption rows the pass publishes, plus the rows it rejects, and
+    # the ledger transactions.
+    assert limit["ledger_rows"] == full["counts"]["publish.ledger.transactions_written"] > 0
+    published = full["counts"]["publish.redemptions_written"] + limit["ledger_rows"]
     assert 0 <= limit["rows"] - published <= full["counts"]["publish.rejected"]
     assert full["over_limit"] == pytest.approx(full["seconds"] / limit["seconds"], rel=0.01)
     assert full["over_copy"] == pytest.approx(full["seconds"] / limit["copy_seconds"], rel=0.01)

@@ -39,6 +39,7 @@ from sqlalchemy.engine import URL
 
 from lcm_etl import demo, migrate
 from lcm_etl.db import make_engine, normalize_url, read_model_url
+from lcm_etl.demo import ledger as demo_ledger
 from lcm_etl.ingest.sources import ddl
 from lcm_etl.settings import Settings
 
@@ -206,6 +207,8 @@ def mariadb_source(
                 if table.name in existing:
                     conn.execute(text(f"DROP TABLE `{table.name}`"))  # names from code
             conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+        for side in ("subsidy", "access"):  # the demo's ledger-era tables (issue 14)
+            demo_ledger.drop_tables(engine, side)
         ddl.load(engine)
     finally:
         engine.dispose()

@@ -18,9 +18,10 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert
+from sqlalchemy import Engine, Table, func, insert, inspect, select
 
 from lcm_etl.demo.plan import ANCHOR, SHOWCASE_LOW_BALANCE_ENTERPRISE
+from lcm_etl.demo.writer import DemoSourceError
 from lcm_etl.ingest.sources import ledger as st
 
 SPEND = "PerLearnerSpendCreditAccessPolicy"
@@ -446,7 +447,9 @@ def generate(
     others, transactions = SIZES[scale.upper()]
     for side, engine in (("subsidy", subsidy_engine), ("access", access_engine)):
         if replace:
-            _drop(engine, side)
+            drop_tables(engine, side)
+        else:
+            _refuse_rows(engine, side)
         st.create_source_tables(engine, side)
     writer = _Writer(subsidy_engine, access_engine)
     demo = _Demo(writer, random.Random(seed * 7919 + 14))
@@ -491,7 +494,23 @@ def generate(
     return writer.summary
 
 
-def _drop(engine: Engine, side: str) -> None:
+def _refuse_rows(engine: Engine, side: str) -> None:
+    """Without ``replace``, rows already there are never overwritten (as for the demo tables)."""
+    existing = set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        for table in st.METADATA[side].sorted_tables:
+            if (
+                table.name in existing
+                and conn.execute(select(func.count()).select_from(table)).scalar_one()
+            ):
+                raise DemoSourceError(
+                    f"table {table.name} already holds rows; generate with replace=True "
+                    "(`lcm-etl demo-source --force`) to overwrite the demo tables"
+                )
+
+
+def drop_tables(engine: Engine, side: str) -> None:
+    """Drop one ledger-era source's tables (``side``: 'subsidy' | 'access') where they exist."""
     metadata = st.METADATA[side]
     with engine.begin() as conn:
         if engine.dialect.name in ("mysql", "mariadb"):
@@ -502,4 +521,4 @@ def _drop(engine: Engine, side: str) -> None:
             conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
 
 
-__all__ = ["SIZES", "LedgerDemoSummary", "generate"]
+__all__ = ["SIZES", "LedgerDemoSummary", "drop_tables", "generate"]

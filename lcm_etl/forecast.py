@@ -11,7 +11,7 @@ spend rate. Pure; docs/forecast.md explains the method and its limits.
   ``projected`` with the projected date. Only ``projected`` carries a date.
 
 The analysts' view ``lcm.v_depletion_forecast`` computes the same in SQL; a test holds both to
-the same golden answers. ``offer_forecasts`` reads an enterprise's offers' inputs for the page.
+the same golden answers. ``offer_forecasts_from`` forecasts the page's offers.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from collections.abc import Sequence
 from typing import Any, Literal
 
-from sqlalchemy import Connection, func, select
-
-from lcm_etl.schema import offer_summary, offer_utilization_daily
 
 WINDOW_DAYS = 30
 METHOD = "trailing_30_day_net_spend"
@@ -82,37 +80,22 @@ def depletion_forecast(
     return Forecast("projected", rate, day, as_of)
 
 
-def offer_forecasts(
-    conn: Connection, enterprise_uuid: Any, as_of: dt.datetime | None
+def offer_forecasts_from(
+    rows: Sequence[Any], window_spend: dict[int, Decimal], as_of: dt.datetime | None
 ) -> dict[int, dict[str, Any]]:
-    """The forecast of each offer of an enterprise (remaining balance; uncapped without a
-    ``max_discount``), as of the enterprise's ``data_as_of``."""
-    offers = conn.execute(
-        select(
-            offer_summary.c.offer_id,
-            offer_summary.c.max_discount,
-            offer_summary.c.remaining_balance,
-            offer_summary.c.end_datetime,
-        ).where(offer_summary.c.enterprise_customer_uuid == enterprise_uuid)
-    ).all()
-    if not offers or as_of is None:
+    """The forecast of each offer of the page's rows (``max_discount``, ``remaining_balance``,
+    ``end_datetime``; uncapped without a ``max_discount``), with the net spend of the window
+    ending on ``as_of``'s day per offer."""
+    if as_of is None:
         return {}
-    d = offer_utilization_daily
-    spend = dict(
-        conn.execute(
-            select(d.c.offer_id, func.sum(d.c.amount_spent - d.c.amount_refunded))
-            .where(d.c.enterprise_customer_uuid == enterprise_uuid, d.c.day >= window_start(as_of))
-            .group_by(d.c.offer_id)
-        ).all()
-    )
     return {
         row.offer_id: depletion_forecast(
             remaining=None if row.max_discount is None else row.remaining_balance,
-            net_spend_in_window=Decimal(spend.get(row.offer_id) or 0),
+            net_spend_in_window=Decimal(window_spend.get(row.offer_id) or 0),
             as_of=as_of,
             expires=row.end_datetime,
         ).as_json()
-        for row in offers
+        for row in rows
     }
 
 
@@ -121,6 +104,6 @@ __all__ = [
     "WINDOW_DAYS",
     "Forecast",
     "depletion_forecast",
-    "offer_forecasts",
+    "offer_forecasts_from",
     "window_start",
 ]

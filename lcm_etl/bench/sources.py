@@ -260,3 +260,18 @@ def fresh_read_model(settings: Settings) -> Iterator[URL]:
 
 def url_string(url: URL) -> str:
     return url.render_as_string(hide_password=False)
+
+
+def bench_settings(settings: Settings, read_model: URL, source: str) -> Settings:
+    """The caller's settings pointed at a bench read model and source (ecommerce, LMS and
+    license-manager tables all live in the demo source, and the ledger era's)."""
+    return settings.model_copy(
+        update={
+            "database_url": url_string(read_model),
+            "ecommerce_database_url": source,
+            "lms_database_url": source,
+            "license_manager_database_url": source,
+            "subsidy_database_url": source,
+            "access_database_url": source,
+        }
+    )

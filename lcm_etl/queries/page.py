@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
+    bindparam,
+    func,
     select,
 )
 
@@ -21,12 +27,18 @@ from lcm_etl.eligibility import (
     facts_at,
     is_current,
 )
-from lcm_etl.forecast import offer_forecasts
+from lcm_etl.forecast import WINDOW_DAYS, offer_forecasts_from
 from lcm_etl.queries.balance import Thresholds, alerts_for, page_summary
-from lcm_etl.queries.budgets import page_budgets
+from lcm_etl.queries.budgets import render_budgets
 from lcm_etl.queries.formatting import UTC, iso_datetime, money, number, uuid_string
-from lcm_etl.queries.tenancy import enterprise_data_as_of, reading
-from lcm_etl.schema import enterprise_eligibility, offer_summary
+from lcm_etl.queries.tenancy import data_as_of_query, enterprise_data_as_of, reading
+from lcm_etl.schema import (
+    budget,
+    budget_utilization_daily,
+    enterprise_eligibility,
+    offer_summary,
+    offer_utilization_daily,
+)
 from lcm_etl.settings import Settings
 
 _PAGE_COLUMNS = (
@@ -61,11 +73,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _stored_eligibility(conn: Connection, enterprise_uuid: uuid.UUID) -> Any | None:
-    return conn.execute(
-        select(*_ELIGIBILITY_COLUMNS).where(
-            enterprise_eligibility.c.enterprise_customer_uuid == enterprise_uuid
-        )
-    ).first()
+    return conn.execute(_PAGE_ELIGIBILITY, {"enterprise": enterprise_uuid}).first()
 
 
 def _validity_windows(
@@ -75,7 +83,7 @@ def _validity_windows(
     so an exclusive bound is the inclusive one a microsecond inside)."""
     windows = []
     for index, span in enumerate(ranges):
-        if span.empty:
+        if span.isempty:
             continue
         start, end = span.lower, span.upper
         if start is not None and not span.bounds.startswith("["):
@@ -111,6 +119,94 @@ def load_eligibility_facts(
     return _facts_from(_stored_eligibility(conn, enterprise_uuid), now or dt.datetime.now(UTC))
 
 
+@dataclasses.dataclass(frozen=True)
+class PageStatement:
+    """One of the page's SELECTs as SQL text for psycopg, with its constant parameters; the
+    enterprise is the parameter ``enterprise``."""
+
+    sql: str
+    constants: dict[str, Any]
+
+    def parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
+        return {**self.constants, "enterprise": enterprise}
+
+
+@dataclasses.dataclass(frozen=True)
+class PageStatements:
+    """The page's three SELECTs, for the API's one-round-trip reader;
+    :func:`learner_credit_page` runs the same statements through SQLAlchemy."""
+
+    offers: PageStatement
+    eligibility: PageStatement
+    data_as_of: PageStatement
+    # Issue 14: the ledger era's budgets, and the depletion forecast's window spend (offers,
+    # budgets) over the 30 UTC days ending with the enterprise's data_as_of.
+    budgets: PageStatement
+    offer_spend: PageStatement
+    budget_spend: PageStatement
+
+
+_ENTERPRISE = bindparam("enterprise", type_=offer_summary.c.enterprise_customer_uuid.type)
+_PAGE_OFFERS = select(*_PAGE_COLUMNS).where(offer_summary.c.enterprise_customer_uuid == _ENTERPRISE)
+_PAGE_ELIGIBILITY = select(*_ELIGIBILITY_COLUMNS).where(
+    enterprise_eligibility.c.enterprise_customer_uuid == _ENTERPRISE
+)
+
+
+_WINDOW_START = (
+    func.date(func.timezone("UTC", data_as_of_query(_ENTERPRISE).scalar_subquery()))
+    - WINDOW_DAYS
+    + 1
+)
+_PAGE_BUDGETS = select(budget).where(
+    budget.c.enterprise_customer_uuid == _ENTERPRISE, budget.c.active.is_(True)
+)
+_PAGE_OFFER_SPEND = (
+    select(
+        offer_utilization_daily.c.offer_id,
+        func.sum(offer_utilization_daily.c.amount_spent - offer_utilization_daily.c.amount_refunded),
+    )
+    .where(
+        offer_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,
+        offer_utilization_daily.c.day >= _WINDOW_START,
+    )
+    .group_by(offer_utilization_daily.c.offer_id)
+)
+_PAGE_BUDGET_SPEND = (
+    select(
+        budget_utilization_daily.c.policy_uuid,
+        func.sum(budget_utilization_daily.c.spent_cents - budget_utilization_daily.c.refunded_cents),
+    )
+    .where(
+        budget_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,
+        budget_utilization_daily.c.day >= _WINDOW_START,
+    )
+    .group_by(budget_utilization_daily.c.policy_uuid)
+)
+
+
+def page_statements() -> PageStatements:
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    def compiled(statement: Select[Any]) -> PageStatement:
+        result = statement.compile(dialect=dialect())  # type: ignore[no-untyped-call]
+        constants = {k: v for k, v in result.params.items() if k != "enterprise"}
+        return PageStatement(str(result), constants)
+
+    return PageStatements(
+        offers=compiled(_PAGE_OFFERS),
+        eligibility=compiled(_PAGE_ELIGIBILITY),
+        data_as_of=compiled(data_as_of_query(_ENTERPRISE)),
+        budgets=compiled(_PAGE_BUDGETS),
+        offer_spend=compiled(_PAGE_OFFER_SPEND),
+        budget_spend=compiled(_PAGE_BUDGET_SPEND),
+    )
+
+
+class ReadModelUnavailable(RuntimeError):
+    """The read model did not answer (down, restarting, too slow): the API's 503."""
+
+
 def learner_credit_page(
     engine: Engine | Connection,
     enterprise_uuid: uuid.UUID,
@@ -123,37 +219,79 @@ def learner_credit_page(
 
     Offers are listed current first, then by start (newest first; open starts last), then id.
     """
-    now = now or dt.datetime.now(UTC)
-    thresholds = Thresholds.from_settings(settings)
+    parameters = {"enterprise": enterprise_uuid}
     with reading(engine) as conn:
-        rows = conn.execute(
-            select(*_PAGE_COLUMNS).where(
-                offer_summary.c.enterprise_customer_uuid == enterprise_uuid
-            )
-        ).all()
-        stored = _stored_eligibility(conn, enterprise_uuid)
-        data_as_of = enterprise_data_as_of(conn, enterprise_uuid)
-        # Issue 14: the ledger era's budgets, and a depletion forecast for offers and budgets.
-        budgets = page_budgets(conn, enterprise_uuid, now, data_as_of)
-        if not rows and stored is None and not budgets:
-            return None  # an enterprise known to any source has a page, even without offers
-        if facts is None:
-            facts = _facts_from(stored, now)
-        forecasts = offer_forecasts(conn, enterprise_uuid, data_as_of)
+        rows = conn.execute(_PAGE_OFFERS, parameters).all()
+        stored = conn.execute(_PAGE_ELIGIBILITY, parameters).first()
+        budgets = conn.execute(_PAGE_BUDGETS, parameters).all()
+        known = rows or stored is not None or budgets
+        data_as_of = enterprise_data_as_of(conn, enterprise_uuid) if known else None
+        offer_spend = conn.execute(_PAGE_OFFER_SPEND, parameters).all() if known else []
+        budget_spend = conn.execute(_PAGE_BUDGET_SPEND, parameters).all() if known else []
+    return page_answer(
+        enterprise_uuid,
+        rows,
+        stored,
+        data_as_of=data_as_of,
+        settings=settings,
+        now=now,
+        facts=facts,
+        budgets=budgets,
+        offer_spend=offer_spend,
+        budget_spend=budget_spend,
+    )
 
+
+def page_answer(
+    enterprise_uuid: uuid.UUID,
+    rows: Sequence[Any],
+    stored: Any | None,
+    *,
+    data_as_of: dt.datetime | None,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    facts: EligibilityFacts | None = None,
+    budgets: Sequence[Any] = (),
+    offer_spend: Sequence[Any] = (),
+    budget_spend: Sequence[Any] = (),
+) -> dict[str, Any] | None:
+    """The page from the rows of :func:`page_statements` (offers, the stored eligibility row,
+    the budgets and the forecast windows' spend); ``None`` when there is no offer, eligibility
+    row or budget: an enterprise known to any source has a page, even without offers."""
+    if not rows and stored is None and not budgets:
+        return None
+    now = now or dt.datetime.now(UTC)
     answer = render_page(
         enterprise_uuid,
         rows,
-        facts=facts,
+        facts=facts if facts is not None else _facts_from(stored, now),
         now=now,
-        thresholds=thresholds,
+        thresholds=Thresholds.from_settings(settings),
         data_as_of=data_as_of,
         fallback_name=stored.enterprise_name if stored is not None else None,
     )
+    # Issue 14: each offer's depletion forecast, and the ledger era's budgets with theirs.
+    as_of = data_as_of or max((row.data_as_of for row in budgets), default=None)
+    forecasts = offer_forecasts_from(rows, dict(offer_spend), as_of)
     for offer in answer["offers"]:
         offer["forecast"] = forecasts.get(int(offer["offer_id"]))
-    answer["budgets"] = budgets
+    answer["budgets"] = (
+        render_budgets(
+            budgets,
+            now=now,
+            as_of=as_of,
+            window_spend={key: Decimal(int(cents)) / 100 for key, cents in budget_spend},
+        )
+        if as_of is not None
+        else []
+    )
     return answer
+
+
+def page_json(answer: dict[str, Any]) -> bytes:
+    """The page's bytes, as the API sends them and ``lcm-etl page`` prints them (compact JSON,
+    UTF-8, floats in their shortest round-trip form)."""
+    return orjson.dumps(answer)
 
 
 def render_page(

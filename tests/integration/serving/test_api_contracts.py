@@ -683,6 +683,8 @@ def test_healthz_reports_the_age_of_the_last_successful_publish(client, read_mod
     assert 600 <= body["age_seconds"] < 3600
     assert ISO_Z.match(body["last_publish_finished_at"])
     assert body["data_as_of"] == response.headers["X-Data-As-Of"] == "2026-03-01T06:00:41Z"
+    # Read from the primary: no replica, no lag (tests/integration/replica has the standby).
+    assert body["replication"] == {"role": "primary", "lag_seconds": None, "last_replay_at": None}
 
 
 def test_openapi_document_lists_every_endpoint(client):

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
-
 
 WINDOW_DAYS = 30
 METHOD = "trailing_30_day_net_spend"

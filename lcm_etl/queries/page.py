@@ -164,7 +164,9 @@ _PAGE_BUDGETS = select(budget).where(
 _PAGE_OFFER_SPEND = (
     select(
         offer_utilization_daily.c.offer_id,
-        func.sum(offer_utilization_daily.c.amount_spent - offer_utilization_daily.c.amount_refunded),
+        func.sum(
+            offer_utilization_daily.c.amount_spent - offer_utilization_daily.c.amount_refunded
+        ),
     )
     .where(
         offer_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,
@@ -175,7 +177,9 @@ _PAGE_OFFER_SPEND = (
 _PAGE_BUDGET_SPEND = (
     select(
         budget_utilization_daily.c.policy_uuid,
-        func.sum(budget_utilization_daily.c.spent_cents - budget_utilization_daily.c.refunded_cents),
+        func.sum(
+            budget_utilization_daily.c.spent_cents - budget_utilization_daily.c.refunded_cents
+        ),
     )
     .where(
         budget_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,

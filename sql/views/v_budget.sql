@@ -2,7 +2,7 @@
 -- dollars as the services render them (cents / 100) and the admin portal's status evaluated when
 -- queried (Retired; Scheduled before the subsidy starts; Expiring within 120 days of its end;
 -- Active; else Expired — a budget without dates is Expired, as in the portal).
--- Columns: docs/data-dictionary.md. Created by migration 0012 (re-run it after editing).
+-- Columns: docs/data-dictionary.md. Created by migration 0012; a change ships in a new revision.
 CREATE OR REPLACE VIEW lcm.v_budget AS
 SELECT
     b.enterprise_customer_uuid,

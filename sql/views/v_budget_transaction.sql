@@ -1,7 +1,7 @@
 -- v_budget_transaction: one row per ledger transaction of a landed subsidy (redemptions,
 -- deposits, adjustments), with the budget's name, the amount in dollars with the sign the admin
 -- portal shows (a redemption is spend, positive), and its refund.
--- Columns: docs/data-dictionary.md. Created by migration 0012 (re-run it after editing).
+-- Columns: docs/data-dictionary.md. Created by migration 0012; a change ships in a new revision.
 CREATE OR REPLACE VIEW lcm.v_budget_transaction AS
 SELECT
     t.enterprise_customer_uuid,

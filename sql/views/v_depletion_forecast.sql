@@ -5,7 +5,7 @@
 -- 'depleted' (nothing left), 'no_recent_spend' (net spend in the window <= 0), 'after_expiry'
 -- (the money outlasts the plan's end) or 'projected' (then projected_depletion_date is set).
 -- The page computes the same in Python (lcm_etl/forecast.py); a test holds them together.
--- Columns: docs/data-dictionary.md. Created by migration 0012 (re-run it after editing).
+-- Columns: docs/data-dictionary.md. Created by migration 0012; a change ships in a new revision.
 CREATE OR REPLACE VIEW lcm.v_depletion_forecast AS
 WITH as_of AS (
     SELECT max(data_as_of) AS at

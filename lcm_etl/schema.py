@@ -47,6 +47,11 @@ UNLOGGED = ["UNLOGGED"]
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+#: The SQL functions the migrations create, by signature (the migration test checks each one).
+#: ``lcm.balance_state(max_discount, amount_spent, low_balance_fraction, no_balance_amount)``:
+#: the balance-state rule (migration 0006).
+FUNCTIONS = ("lcm.balance_state(numeric, numeric, numeric, numeric)",)
+
 Money = Numeric(12, 2)
 TZ = DateTime(timezone=True)
 

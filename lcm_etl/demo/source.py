@@ -25,10 +25,7 @@ from lcm_etl.demo.builder import Builder
 from lcm_etl.demo.catalog import COMPLETE, BadRow
 from lcm_etl.demo.writer import column_is_nullable, open_sink, prepare_tables
 from lcm_etl.ingest.sources import ecommerce
-
-#: The balance-state thresholds of the admin portal (DESIGN.md), used to describe the showcases.
-LOW_BALANCE_FRACTION = Decimal("0.75")
-NO_BALANCE_DOLLARS = Decimal("100")
+from lcm_etl.queries.balance import Thresholds, balance_state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,14 +48,8 @@ class OfferFacts:
 
     @property
     def balance_state(self) -> str:
-        if self.max_discount is None:
-            return "uncapped"
-        remaining = self.max_discount - self.net_spend
-        if remaining <= NO_BALANCE_DOLLARS:
-            return "depleted"
-        if self.net_spend / self.max_discount > LOW_BALANCE_FRACTION:
-            return "low"
-        return "ok"
+        """The state the pipeline will publish for this offer, at the default thresholds."""
+        return balance_state(self.max_discount, self.net_spend, Thresholds())
 
     def describe(self) -> str:
         limit = "uncapped" if self.max_discount is None else f"max ${self.max_discount:,}"

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL
 
 from lcm_etl import migrate
 from lcm_etl.db import make_engine
-from lcm_etl.schema import metadata
+from lcm_etl.schema import FUNCTIONS, metadata
 
 
 def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:  # type: ignore[no-untyped-def]
@@ -35,6 +35,16 @@ def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:  # ty
     assert differences == []
 
 
+def test_the_migrations_create_the_declared_functions(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        missing = [
+            signature
+            for signature in FUNCTIONS
+            if conn.execute(text("SELECT to_regprocedure(:s)"), {"s": signature}).scalar() is None
+        ]
+    assert missing == []
+
+
 def test_there_is_one_head(engine) -> None:  # type: ignore[no-untyped-def]
     heads = ScriptDirectory.from_config(migrate.alembic_config(engine)).get_heads()
     assert len(heads) == 1
@@ -52,7 +62,13 @@ def test_downgrade_to_base_and_upgrade_again(empty_database_url: URL) -> None:
                     "WHERE table_schema IN ('lcm', 'lcm_raw') AND table_name <> 'alembic_version'"
                 )
             ).scalar_one()
-        assert left == 0
+            functions = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_proc AS p JOIN pg_namespace AS n "
+                    "ON n.oid = p.pronamespace WHERE n.nspname IN ('lcm', 'lcm_raw')"
+                )
+            ).scalar_one()
+        assert (left, functions) == (0, 0)
         migrate.upgrade(engine)
         with engine.connect() as conn:
             version = conn.execute(text("SELECT version_num FROM lcm.alembic_version")).scalar()

@@ -107,6 +107,19 @@ def test_clamps_and_states_hold_for_any_capped_offer(cap: Decimal, net: Decimal)
     }[result.balance_state]
 
 
+def test_a_spend_just_past_the_fraction_is_low_although_the_stored_percent_rounds_to_it() -> None:
+    """The page once compared the stored percentage, rounded to 6 places, with the fraction, and
+    called ok an offer the publish had stored as low (7,500,000.01 of 10,000,000 spent)."""
+    result = page_summary(
+        max_discount=Decimal("10000000.00"),
+        amount_of_offer_spent=Decimal("7500000.01"),
+        remaining_balance=Decimal("2499999.99"),
+        percent_of_offer_spent=Decimal("0.750000"),
+        thresholds=PORTAL,
+    )
+    assert result.balance_state == "low"
+
+
 def test_alerts() -> None:
     assert alerts_for("low") == [{"kind": "low_balance", "dismissible": True}]
     assert alerts_for("depleted") == [{"kind": "no_balance", "dismissible": False}]

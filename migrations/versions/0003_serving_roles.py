@@ -1,4 +1,4 @@
-"""Serving (issue 4): database roles lcm_reader and lcm_portal, row-level security, analysts' views.
+"""Serving: database roles lcm_reader and lcm_portal, row-level security, analysts' views.
 
 - ``lcm_reader`` (NOLOGIN): analysts. USAGE on schema ``lcm``, SELECT on its tables and views, and
   on tables created later (default privileges). It sees every tenant — analysts compare customers —

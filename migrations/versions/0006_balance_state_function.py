@@ -51,6 +51,5 @@ def upgrade() -> None:
     )
 
 
-
 def downgrade() -> None:
     op.execute("DROP FUNCTION lcm.balance_state(numeric, numeric, numeric, numeric)")

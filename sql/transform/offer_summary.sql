@@ -54,8 +54,8 @@ touched_learner AS (
     SELECT
         offer_id,
         coalesce(lms_user_id, -ecommerce_user_id) AS learner,
-        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = 1), false) AS live_after,
-        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = -1), false) AS live_before
+        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = 1), FALSE) AS live_after,
+        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = -1), FALSE) AS live_before
     FROM changed_rows
     WHERE coalesce(lms_user_id, -ecommerce_user_id) IS NOT NULL
     GROUP BY offer_id, coalesce(lms_user_id, -ecommerce_user_id)
@@ -217,7 +217,7 @@ SELECT
         AND discount_value = 100
         AND max_user_applications IS NULL
         AND max_user_discount IS NULL,
-        false
+        FALSE
     ) AS is_fcfs_org_wide,
     source_offer,
     CAST(:data_as_of AS timestamptz) AS data_as_of

@@ -114,7 +114,7 @@ def mysql_url() -> Iterator[URL]:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, database_url: URL):  # type: ignore[no-untyped-def]
+def make_settings(tmp_path: Path, database_url: URL):
     """Settings for a test: its own read-model database and data folder, plus any overrides."""
 
     def factory(**overrides: object) -> Settings:

@@ -146,12 +146,12 @@ def _pending(client: redis.Redis, settings: Settings) -> int:
 
 def _event_rows(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
-        return conn.execute(select(event_bus_event).order_by(event_bus_event.c.entry_id)).all()
+        return list(conn.execute(select(event_bus_event).order_by(event_bus_event.c.entry_id)))
 
 
 def _rejections(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
-        return conn.execute(select(rejected_record).order_by(rejected_record.c.natural_key)).all()
+        return list(conn.execute(select(rejected_record).order_by(rejected_record.c.natural_key)))
 
 
 def test_events_published_before_the_first_start_are_read(
@@ -248,7 +248,7 @@ def test_a_dead_consumers_pending_entries_are_reclaimed(
     producer.publish(client, stream, producer.enrollment_created_fields(3))
     # Another consumer of the group receives the entry and dies without acknowledging it.
     delivered = client.xreadgroup(group, "consumer-dead", {stream: ">"}, count=10)
-    assert len(delivered[0][1]) == 1
+    assert len(delivered[0][1]) == 1  # type: ignore[index]  # redis-py types xreadgroup as RESP3's dict
     refresher = RecordingRefresher()
 
     patient = _consumer(

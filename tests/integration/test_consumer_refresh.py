@@ -206,11 +206,12 @@ def _acme_source(source_url: str) -> tuple[SourceBuilder, int, int]:
 
 def _spent(engine: Engine, offer_id: int) -> Decimal:
     with engine.connect() as conn:
-        return conn.execute(
+        spent: Decimal = conn.execute(
             select(offer_summary.c.amount_of_offer_spent).where(
                 offer_summary.c.offer_id == offer_id
             )
         ).scalar_one()
+    return spent
 
 
 def test_a_new_enrollment_event_refreshes_the_enterprise_page_without_a_scheduled_pass(

@@ -14,7 +14,7 @@ from lcm_etl.db import make_engine
 from lcm_etl.schema import FUNCTIONS, metadata
 
 
-def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(
             conn,
@@ -35,7 +35,7 @@ def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:  # ty
     assert differences == []
 
 
-def test_the_migrations_create_the_declared_functions(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_migrations_create_the_declared_functions(engine) -> None:
     with engine.connect() as conn:
         missing = [
             signature
@@ -45,7 +45,7 @@ def test_the_migrations_create_the_declared_functions(engine) -> None:  # type: 
     assert missing == []
 
 
-def test_there_is_one_head(engine) -> None:  # type: ignore[no-untyped-def]
+def test_there_is_one_head(engine) -> None:
     heads = ScriptDirectory.from_config(migrate.alembic_config(engine)).get_heads()
     assert len(heads) == 1
 

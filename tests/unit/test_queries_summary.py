@@ -40,7 +40,11 @@ def summary(max_discount: str | None, net: str) -> PageSummary:
 def test_the_portals_own_test_case() -> None:
     # data/tests/utils.test.js: maxDiscount 1, spent 1.34 → {1, 1, 0.0, 1.0}
     result = summary("1", "1.34")
-    assert (result.total_funds, result.redeemed_funds, result.remaining_funds) == (1, 1, 0)
+    assert (result.total_funds, result.redeemed_funds, result.remaining_funds) == (
+        Decimal(1),
+        Decimal(1),
+        Decimal(0),
+    )
     assert result.percent_utilized == 1
 
 
@@ -73,7 +77,7 @@ def test_missing_raw_values_are_derived() -> None:
         thresholds=PORTAL,
     )
     assert (result.remaining_funds, result.percent_utilized, result.balance_state) == (
-        200,
+        Decimal(200),
         Decimal("0.8"),
         "low",
     )

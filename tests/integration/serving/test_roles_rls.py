@@ -42,7 +42,7 @@ def two_tenants(read_model: ReadModel, engine: Engine) -> None:
             )
 
 
-def tenants_seen(conn, table: str) -> set[uuid.UUID]:  # type: ignore[no-untyped-def]
+def tenants_seen(conn, table: str) -> set[uuid.UUID]:
     rows = conn.execute(text(f"SELECT * FROM lcm.{table}")).mappings().all()
     return {row["enterprise_customer_uuid"] for row in rows}
 
@@ -152,7 +152,7 @@ def test_api_connection_user_may_switch_to_the_portal_role(engine: Engine) -> No
     assert [tuple(r) for r in roles] == [("lcm_portal", False, False), ("lcm_reader", False, False)]
 
 
-def test_migration_downgrades_and_upgrades_again(database_url) -> None:  # type: ignore[no-untyped-def]
+def test_migration_downgrades_and_upgrades_again(database_url) -> None:
     engine = make_engine(database_url)
     try:
         migrate.downgrade(engine, "0002")
@@ -183,7 +183,7 @@ def test_migration_downgrades_and_upgrades_again(database_url) -> None:  # type:
         engine.dispose()
 
 
-def _load_migration():  # type: ignore[no-untyped-def]
+def _load_migration():
     spec = importlib.util.spec_from_file_location("migration_0003", MIGRATION)
     assert spec is not None
     assert spec.loader is not None
@@ -215,10 +215,12 @@ def test_role_creation_survives_a_concurrent_creator(engine: Engine) -> None:
         thread.start()
         blocked = False
         for _ in range(600):  # wait until the second creator is stuck behind the first
-            blocked = watcher.execute(
-                text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :p"),
-                {"p": second_pid},
-            ).scalar()
+            blocked = bool(
+                watcher.execute(
+                    text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :p"),
+                    {"p": second_pid},
+                ).scalar()
+            )
             watcher.commit()
             if blocked:
                 break
@@ -235,7 +237,7 @@ def test_role_creation_survives_a_concurrent_creator(engine: Engine) -> None:
 
 
 @pytest.mark.usefixtures("two_tenants")
-def test_the_apis_tenant_transaction_is_held_to_its_tenant(database_url) -> None:  # type: ignore[no-untyped-def]
+def test_the_apis_tenant_transaction_is_held_to_its_tenant(database_url) -> None:
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     try:
         with queries.tenant_transaction(engine, GLOBEX) as conn:

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL for every test that needs one, a real MariaDB where set.
+"""Shared fixtures: a real PostgreSQL for every test that needs one, a real MariaDB where set, the
+local Redis for the event-bus tests.
 
 PostgreSQL comes from ``LCM_TEST_DATABASE_URL`` (a server URL; tests create and drop their own
 databases on it) or, when unset, from the embedded server in ``.lcm/pgdata``. Migrations run once
@@ -10,18 +11,21 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 
 from lcm_etl import migrate
 from lcm_etl.db import embedded_postgres_url, make_engine, normalize_url
+from lcm_etl.events.consumer import stream_names
 from lcm_etl.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def _admin_url() -> URL:
@@ -127,3 +131,42 @@ def make_settings(tmp_path: Path, database_url: URL):
         return load_settings(**values)
 
     return factory
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """A client of the test Redis (``LCM_TEST_REDIS_URL``, else the local one); the test is
+    skipped when none answers."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def bus_settings(
+    make_settings: Callable[..., Settings], redis_client: redis.Redis
+) -> Iterator[Callable[..., Settings]]:
+    """Settings on a private event bus: the test Redis, streams and consumer group under a prefix
+    of the test's own (Redis is shared by parallel tests); the streams are deleted afterwards."""
+    made: list[Settings] = []
+
+    def factory(**overrides: object) -> Settings:
+        prefix = f"lcmtest{uuid.uuid4().hex[:10]}"
+        values: dict[str, object] = {
+            "event_bus_redis_url": REDIS_URL,
+            "event_bus_topic_prefix": prefix,
+            "event_bus_consumer_group": f"{prefix}-group",
+            "event_bus_block_ms": 50,
+        }
+        values.update(overrides)
+        settings = make_settings(**values)
+        made.append(settings)
+        return settings
+
+    yield factory
+    for settings in made:
+        redis_client.delete(*stream_names(settings))

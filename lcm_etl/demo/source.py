@@ -23,6 +23,7 @@ from lcm_etl.db import make_engine
 from lcm_etl.demo import plan as p
 from lcm_etl.demo.builder import Builder
 from lcm_etl.demo.catalog import COMPLETE, BadRow
+from lcm_etl.demo.planning import build_plan
 from lcm_etl.demo.writer import column_is_nullable, open_sink, prepare_tables
 from lcm_etl.ingest.sources import ecommerce
 from lcm_etl.queries.balance import Thresholds, balance_state
@@ -137,7 +138,7 @@ def generate(
     """
     spec = _scale_spec or resolve_scale(scale)
     started = time.perf_counter()
-    plan = p.build_plan(seed, spec)
+    plan = build_plan(seed, spec)
     engine = make_engine(url)
     try:
         created = prepare_tables(engine, replace=replace)

@@ -12,7 +12,7 @@ LARGE_ENTERPRISE_REDEMPTIONS = 100_000  # the size the enrollments goal is state
 
 @dataclasses.dataclass(frozen=True)
 class Goals:
-    """DESIGN.md "Performance"."""
+    """The performance goals lcm-etl is held to (docs/benchmarks.md reports runs against them)."""
 
     full_pass_over_limit: float = 3.0
     incremental_over_full: float = 0.05

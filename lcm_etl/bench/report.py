@@ -187,7 +187,7 @@ def _explain_table(report: dict[str, Any]) -> Table:
 
 
 def _goals_table(report: dict[str, Any]) -> Table:
-    table = Table(title="goals (DESIGN.md, Performance)", title_justify="left")
+    table = Table(title="goals", title_justify="left")
     table.add_column("goal")
     table.add_column("measured", justify="right")
     table.add_column("target", justify="right")

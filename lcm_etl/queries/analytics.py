@@ -20,7 +20,7 @@ from lcm_etl.queries.formatting import iso_date, iso_datetime, money, number, uu
 from lcm_etl.queries.paging import Page, PageRequest, offer_id_value, order_by_clause, paged
 from lcm_etl.schema import offer_redemption, offer_summary
 
-# The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer (contracts.md (b)), in order.
+# The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer, in order.
 ANALYTICS_OFFER_FIELDS = (
     "offer_id",
     "budgets",
@@ -158,8 +158,8 @@ def analytics_offer(
     return None if row is None else _analytics_offer_row(row)
 
 
-# edx-enterprise-data HEAD EnterpriseLearnerEnrollmentSerializer / EnrollmentsCSVRenderer.header
-# (contracts.md (c)), in the service's order; lcm-etl appends ``amount`` (charged to the offer).
+# edx-enterprise-data HEAD EnterpriseLearnerEnrollmentSerializer / EnrollmentsCSVRenderer.header,
+# in the service's order; lcm-etl appends ``amount`` (charged to the offer).
 ENROLLMENT_FIELDS = (
     "enrollment_id",
     "enterprise_enrollment_id",

@@ -1,4 +1,4 @@
-"""The admin portal's summary clamps and balance thresholds (domain.md §2.4–2.5), server-side,
+"""The admin portal's summary clamps and balance thresholds, server-side,
 and the JSON rendering rules of the contracts."""
 
 from __future__ import annotations

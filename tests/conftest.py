@@ -28,6 +28,39 @@ REPO = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+#: The test modules ``make test-fast`` leaves out (marked ``slow``): each runs whole pipeline
+#: passes, Airflow, servers or generators, seconds per test. ``make test`` runs them all.
+SLOW_MODULES = {
+    # many full passes, or tools end to end
+    "tests/integration/test_balance_properties.py": "forty full passes over generated sources",
+    "tests/integration/test_bench.py": "the benchmark at scale S, servers and all",
+    "tests/integration/serving/test_api_fuzz.py": "schemathesis over every endpoint",
+    "tests/dags/test_dag_chain.py": "the DAGs run in order by Airflow",
+    "tests/dags/test_dag_integrity.py": "Airflow parses the DAG folder",
+    "tests/integration/test_events_freshness_bench.py": "the freshness benchmark over a live bus",
+    "tests/integration/test_bench_sources.py": "demo sources generated and loaded",
+    "tests/integration/test_demo_source.py": "demo sources generated, at several scales",
+    # pipeline passes over built sources
+    "tests/integration/test_pipeline_golden.py": "passes over the golden source",
+    "tests/integration/test_pipeline_reliability.py": "passes killed, raced and repeated",
+    "tests/integration/test_extract_sources.py": "passes over PostgreSQL and MariaDB sources",
+    "tests/integration/test_eligibility_golden.py": "passes over the eligibility sources",
+    "tests/integration/test_eligibility_demo.py": "passes over the demo source",
+    "tests/integration/test_eligibility_time.py": "publishes at many points in time",
+    "tests/integration/test_eligibility_mysql.py": "passes over MariaDB sources",
+    "tests/integration/test_consent_email.py": "passes with consent changes",
+    "tests/integration/test_alerts.py": "passes that move balance states",
+    "tests/integration/test_consumer_refresh.py": "events that trigger passes",
+    "tests/integration/serving/test_api_end_to_end.py": "a pass, then the API",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(REPO).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
+
 def _admin_url() -> URL:
     configured = os.environ.get("LCM_TEST_DATABASE_URL")
     if configured:

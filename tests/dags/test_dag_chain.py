@@ -30,8 +30,7 @@ import dag_testing  # sets Airflow's environment up before anything imports airf
 from dag_testing import require_airflow
 from support.sourcebuilder import SourceBuilder
 
-# The DAGs run in order by Airflow itself (make test-fast leaves it out).
-pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+pytestmark = pytest.mark.airflow
 
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 INITECH = uuid.UUID("1417ec00-0000-4000-8000-000000000003")

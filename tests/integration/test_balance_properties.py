@@ -6,7 +6,6 @@ import itertools
 import uuid
 from decimal import ROUND_HALF_UP, Decimal
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -15,9 +14,6 @@ from lcm_etl import pipeline
 from lcm_etl.schema import offer_summary
 
 from support.sourcebuilder import SourceBuilder
-
-# Forty full passes over generated sources (make test-fast leaves it out).
-pytestmark = pytest.mark.slow
 
 ENTERPRISE = uuid.UUID("00000000-0000-4000-8000-0000000000ff")
 cents = st.integers(min_value=0, max_value=300_000).map(lambda c: Decimal(c) / 100)

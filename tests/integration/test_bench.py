@@ -19,9 +19,6 @@ from sqlalchemy.engine import URL
 
 from lcm_etl.bench.markdown import markdown
 
-# The whole benchmark at scale S, servers and all (make test-fast leaves it out).
-pytestmark = pytest.mark.slow
-
 CLI = (sys.executable, "-c", "from lcm_etl.cli import app; app()")
 
 

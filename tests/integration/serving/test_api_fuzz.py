@@ -24,9 +24,6 @@ FUZZ = settings(
     derandomize=True,  # the same examples on every run: a failure is reproducible
 )
 
-# Schemathesis over every endpoint (make test-fast leaves it out).
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def populated(read_model):

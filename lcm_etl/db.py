@@ -78,6 +78,19 @@ def read_model_engine(settings: Settings, **kwargs: Any) -> Engine:
     return engine
 
 
+def read_replica_engine(settings: Settings, **kwargs: Any) -> Engine:
+    """The engine the readers use (API, ``lcm-etl page``): ``LCM_READ_DATABASE_URL`` — a
+    physical standby of the read model — when set, else the read model itself."""
+    if not settings.read_database_url:
+        return read_model_engine(settings, **kwargs)
+    engine = make_engine(settings.read_database_url, **kwargs)
+    if engine.dialect.name != "postgresql":
+        raise ConfigError(
+            f"LCM_READ_DATABASE_URL must point at PostgreSQL (got a {engine.dialect.name} URL)."
+        )
+    return engine
+
+
 def ecommerce_source_url(settings: Settings) -> URL:
     """The ecommerce source: ``LCM_ECOMMERCE_DATABASE_URL``, else the generated demo file."""
     if settings.ecommerce_database_url:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -155,6 +156,12 @@ raw_order = landing_table(
     Column("date_placed", TZ),
     Column("user_id", Integer, index=True),
     Column("partner_id", Integer),
+    # The orders an incremental pass re-reads: Pending ones, by date (migration 0009).
+    Index(
+        "ix_ecommerce_order_pending_date_placed",
+        "date_placed",
+        postgresql_where=text("status <> 'Complete'"),
+    ),
     comment="One row per order_order that carries a learner-credit (or unknown-offer) discount.",
 )
 
@@ -508,12 +515,40 @@ offer_redemption = Table(
         "offer_id",
         text("coalesce(lms_user_id, - ecommerce_user_id)"),
     ),
+    # The enrollments search: the rows of the terms lcm.enrollment_search_terms() found (text
+    # equality is LEAKPROOF, so these serve the search under row-level security; migration 0009).
+    Index(None, "enterprise_customer_uuid", "user_email"),
+    Index(None, "enterprise_customer_uuid", "course_title"),
     schema=LCM,
     comment=(
         "One row per enrollment paid by an offer: an order line of a Complete order times a "
         "learner-credit discount of that order."
     ),
 )
+
+enrollment_search_term = Table(
+    "enrollment_search_term",
+    metadata,
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("field", Text, primary_key=True),
+    Column("term", Text, primary_key=True),
+    Column("offer_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("folded", Text, nullable=False),
+    Column("redemptions", BigInteger, nullable=False),
+    Column("priced_redemptions", BigInteger, nullable=False),
+    CheckConstraint("field IN ('user_email', 'course_title')", name="field"),
+    # Where pg_trgm and btree_gin exist, also a GIN index ix_enrollment_search_term_trgm on
+    # (enterprise_customer_uuid, field, folded gin_trgm_ops) — optional, so not declared here.
+    schema=LCM,
+    comment=(
+        "One row per enterprise, searched field (user_email, course_title), value of that "
+        "field and offer among the enterprise's redemptions: the value lower-cased (folded), "
+        "how many redemptions have it and how many of those have a list price; kept by "
+        "triggers on offer_redemption."
+    ),
+)
+"""Read only through ``lcm.enrollment_search_terms(field, needle)`` (SECURITY DEFINER, the
+transaction's tenant only); see migration 0009 and docs/serving.md."""
 
 offer_utilization_daily = Table(
     "offer_utilization_daily",

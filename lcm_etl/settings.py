@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     # --- read model and sources (SQLAlchemy URLs) ---------------------------------------------
     database_url: str | None = None
     """Read model. Unset: an embedded PostgreSQL (pgserver) in ``data_dir``."""
+    read_database_url: str | None = None
+    """A read replica of the read model (a PostgreSQL physical standby of ``database_url``): the
+    API and ``lcm-etl page`` read there; the pipeline always writes to ``database_url``. Unset:
+    they read ``database_url``."""
     ecommerce_database_url: str | None = None
     """ecommerce source. Unset: the demo SQLite file in ``data_dir`` (``lcm-etl demo-source``)."""
     lms_database_url: str | None = None
@@ -80,6 +84,12 @@ class Settings(BaseSettings):
     """Incremental passes re-read this many ids below an id watermark (rows commit out of order)."""
     extract_time_overlap_seconds: int = Field(default=900, ge=0)
     """Incremental passes re-read rows modified this long before a time watermark."""
+    pending_order_lookback_days: float = Field(default=14.0, gt=0, le=3650)
+    """Incremental passes re-read the landed orders still Pending (ecommerce's ``order_order``
+    has no modification time, so a Pending order that completes is only seen if re-read) that
+    were placed within this many days of the newest landed order. An order that stays Pending
+    longer and then completes is picked up by the daily full pass (``LCM_FULL_PASS_HOUR_UTC``).
+    Bounds the incremental pass's work by recent traffic instead of every Pending order ever."""
     lock_timeout_seconds: float = Field(default=600.0, ge=0)
     """How long a pass waits for the pass already running before it gives up."""
     transform_random_page_cost: float = Field(default=1.1, gt=0, le=100)
@@ -160,6 +170,7 @@ class Settings(BaseSettings):
 
     _check_urls = field_validator(
         "database_url",
+        "read_database_url",
         "ecommerce_database_url",
         "lms_database_url",
         "license_manager_database_url",

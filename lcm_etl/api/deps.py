@@ -5,15 +5,16 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Request, Security
 from fastapi.security import APIKeyHeader
 from sqlalchemy import Engine
 
 from lcm_etl.api.auth import Authenticator
+from lcm_etl.api.pagereader import PageReader
 from lcm_etl.settings import Settings
 
 # Documents the header in OpenAPI (the "Authorize" button of /docs); the check is ours.
@@ -38,6 +39,7 @@ class ApiState:
     settings: Settings
     engine: Engine
     authenticator: Authenticator
+    page_reader: PageReader
 
 
 def api_state(request: Request) -> ApiState:
@@ -62,12 +64,16 @@ EnterprisePath = Annotated[
 AuthorizationValue = Annotated[str | None, Security(authorization_header)]
 
 
-def tenant(permission: str) -> Callable[[Request, str, str | None], uuid.UUID]:
+def tenant(
+    permission: str,
+) -> Callable[[Request, str, str | None], Coroutine[Any, Any, uuid.UUID]]:
     """A dependency: the enterprise of the URL, once the caller is known (401; the Authorization
     header or else the JWT cookies), the UUID is valid (400) and the caller may read that
     enterprise (403 ``MISSING: <permission>``, edx-rbac's)."""
 
-    def dependency(
+    # async: token checks are CPU work, not I/O; FastAPI would run a plain function in its
+    # thread pool, a hand-off per request that costs more than the check.
+    async def dependency(
         request: Request, enterprise_uuid: EnterprisePath, authorization: AuthorizationValue
     ) -> uuid.UUID:
         state = api_state(request)

@@ -218,6 +218,13 @@ class AdminOfferPage(_Shape):
     results: list[AdminOffer]
 
 
+class Replication(_Shape):
+    role: Literal["primary", "replica"]
+    lag_seconds: float | None
+    """Seconds the replica is behind its primary (0 when it has replayed all it received)."""
+    last_replay_at: str | None
+
+
 class Health(_Shape):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
@@ -225,3 +232,4 @@ class Health(_Shape):
     last_publish_finished_at: str | None = None
     age_seconds: float | None = None
     data_as_of: str | None = None
+    replication: Replication | None = None

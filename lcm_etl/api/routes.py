@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
@@ -31,6 +31,7 @@ from lcm_etl.api.deps import (
     text_param,
 )
 from lcm_etl.api.pagination import analytics_envelope, drf_envelope, page_request
+from lcm_etl.replica import replica_status
 
 DATA_AS_OF_HEADER = "X-Data-As-Of"
 
@@ -80,19 +81,27 @@ page_router = APIRouter(tags=["learner credit"])
     responses=ERRORS,
     summary="Everything the Learner Credit Management page shows, in one answer",
 )
-def learner_credit(
+async def learner_credit(
     request: Request,
     customer: Annotated[uuid.UUID, Depends(tenant(CAN_ACCESS_ENTERPRISE))],
-) -> JSONResponse:
+) -> Response:
     """The same JSON as `lcm-etl page UUID`: eligibility with reasons, every offer (current
     first) with the portal's clamped summary, balance state and alerts, and `data_as_of`."""
-    state = api_state(request)
-    with queries.tenant_transaction(state.engine, customer) as conn:
-        answer = queries.learner_credit_page(conn, customer, settings=state.settings)
-    if answer is None:
+    # In the event loop, one round trip (api.pagereader): the same tenant transaction, the same
+    # statements and rendering as `lcm-etl page`, the same bytes.
+    body = await api_state(request).page_reader.page(customer)
+    if body is None:
         return _not_found(f"Enterprise {customer} is not in the read model.")
-    headers = {DATA_AS_OF_HEADER: answer["data_as_of"]} if answer["data_as_of"] else {}
-    return JSONResponse(answer, headers=headers)
+    return Response(body, media_type="application/json", headers=_page_headers(body))
+
+
+def _page_headers(body: bytes) -> dict[str, str]:
+    """``X-Data-As-Of`` from the body's own ``data_as_of`` (its last key, rendered last)."""
+    marker = body.rfind(b'"data_as_of":"')
+    if marker < 0:
+        return {}
+    start = marker + len(b'"data_as_of":"')
+    return {DATA_AS_OF_HEADER: body[start : body.index(b'"', start)].decode()}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -433,16 +442,23 @@ health_router = APIRouter(tags=["operations"])
     "/healthz",
     response_model=models.Health,
     responses={503: {"model": models.Health, "description": "No successful publish yet"}},
-    summary="Liveness and freshness: the age of the last successful publish",
+    summary="Liveness and freshness: the age of the last successful publish, the replica's lag",
 )
 def healthz(request: Request) -> JSONResponse:
-    """No authentication (load balancers and probes call it); it reveals only freshness."""
+    """No authentication (load balancers and probes call it); it reveals only freshness: the
+    last publish the database the API reads has, and — when that is a read replica — how many
+    seconds it is behind its primary."""
     state = api_state(request)
     with queries.tenant_transaction(state.engine, None) as conn:
         last = queries.last_successful_publish(conn)
+        replication = replica_status(conn).as_json()
     if last is None:
         return JSONResponse(
-            {"status": "unavailable", "detail": "No pipeline pass has published yet."},
+            {
+                "status": "unavailable",
+                "detail": "No pipeline pass has published yet.",
+                "replication": replication,
+            },
             status_code=503,
         )
     now = dt.datetime.now(dt.UTC)
@@ -452,6 +468,8 @@ def healthz(request: Request) -> JSONResponse:
         "last_publish_finished_at": queries.iso_datetime(last.finished_at),
         "age_seconds": round(max((now - last.finished_at).total_seconds(), 0.0), 3),
         "data_as_of": queries.iso_datetime(last.data_as_of),
+        # Where the API reads: the primary, or a replica and how far behind it is.
+        "replication": replication,
     }
     return JSONResponse(body, headers=_headers(last.data_as_of))
 

@@ -8,11 +8,14 @@ One run (``run.py``) does, in order:
    into an unindexed copy of ``lcm.offer_redemption``;
 3. the **full pass** and, after ``demo.apply_changes(fraction=0.005)``, the **incremental pass**,
    each in a child process of its own (``passes.py``: wall time, per-step timings, peak RSS);
-4. the **API under load** (``load.py``): ``lcm-etl serve`` and the **compute-on-read baseline**
+4. **growth** (``growth.py``): full passes at every smaller size (rows per second, S to L), and
+   incremental passes at 0.1 %, 0.5 % and 2 % changed on the two largest sizes (seconds per
+   changed row), each size in a fresh read model of its own;
+5. the **API under load** (``load.py``): ``lcm-etl serve`` and the **compute-on-read baseline**
    (``baseline.py``) in subprocesses, driven over loopback by an asyncio httpx client at 1 and 16
    concurrent clients — the page for a typical and for the largest enterprise, the enrollments
    list (20 rows, newest first, searched) for the largest; the two servers' answers are compared;
-5. with ``--mysql-url``: the limit and the full pass again with the source in MariaDB.
+6. with ``--mysql-url``: the limit and the full pass again with the source in MariaDB.
 
 Ratios are computed from figures of the same run. It reports; it never asserts a time. The goals
 and how a run is held against them are in ``goals.py``; the API measurement in ``api.py``.

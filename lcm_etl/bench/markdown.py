@@ -190,6 +190,29 @@ def markdown(report: dict[str, Any]) -> str:
     lines += _md_table(
         ("answer", "statements", "execution", "planning", "slowest"), rows, {1, 2, 3, 4}
     )
+    if "growth" in report:
+        lines += ["", "**Growth**", ""]
+        growth = report["growth"]
+        rows = [
+            (
+                f"full, {row['scale']}",
+                f"{row['seconds']:,.2f}",
+                f"{row['rows_landed_per_second']:,} rows landed/s",
+                f"{row['rows_landed']:,} rows landed; {row['redemptions_per_second']:,} "
+                "redemptions/s",
+            )
+            for row in growth["full_passes"]
+        ]
+        rows += [
+            (
+                f"incremental, {row['scale']}, {row['fraction']:.1%} changed",
+                f"{row['seconds']:,.2f}",
+                f"{row['seconds_per_changed_row'] * 1000:,.2f} ms/changed row",
+                f"{row['changed_rows']:,} changed rows; {row['over_full']:.2%} of its full pass",
+            )
+            for row in growth["incremental_passes"]
+        ]
+        lines += _md_table(("pass", "seconds", "rate", "note"), rows, {1, 2})
     lines += ["", "**Goals**", ""]
     rows = []
     for goal in report["goals"]:

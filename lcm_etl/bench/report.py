@@ -186,8 +186,34 @@ def _explain_table(report: dict[str, Any]) -> Table:
     return table
 
 
+def _growth_table(report: dict[str, Any]) -> Table:
+    growth = report["growth"]
+    table = Table(
+        title="growth: full passes by size, incremental passes by change", title_justify="left"
+    )
+    table.add_column("pass")
+    table.add_column("seconds", justify="right")
+    table.add_column("rate", justify="right")
+    table.add_column("note")
+    for row in growth["full_passes"]:
+        table.add_row(
+            f"full, {row['scale']}",
+            _s(row["seconds"]),
+            _rate(row["rows_landed_per_second"]),
+            f"{row['rows_landed']:,} rows landed, {row['redemptions_per_second']:,} redemptions/s",
+        )
+    for row in growth["incremental_passes"]:
+        table.add_row(
+            f"incremental, {row['scale']}, {row['fraction']:.1%} changed",
+            _s(row["seconds"]),
+            f"{row['seconds_per_changed_row'] * 1000:,.2f} ms/changed row",
+            f"{row['changed_rows']:,} changed rows, {row['over_full']:.2%} of its full pass",
+        )
+    return table
+
+
 def _goals_table(report: dict[str, Any]) -> Table:
-    table = Table(title="goals", title_justify="left")
+    table = Table(title="goals (docs/benchmarks.md)", title_justify="left")
     table.add_column("goal")
     table.add_column("measured", justify="right")
     table.add_column("target", justify="right")
@@ -211,6 +237,8 @@ def render(report: dict[str, Any], console: Console) -> None:
         + (" (+ uncommitted changes)" if machine.get("uncommitted_changes") else "")
     )
     console.print(_pipeline_table(report))
+    if "growth" in report:
+        console.print(_growth_table(report))
     console.print(_api_table(report))
     console.print(_explain_table(report))
     if not report["api"]["answers_match"]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import os
 import platform
@@ -11,15 +12,18 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import psutil
 from rich.console import Console
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from lcm_etl import demo
+from lcm_etl.bench import sources
 from lcm_etl.bench.api import LOAD_PLANS, bench_engine, measure_api
 from lcm_etl.bench.goals import assess
+from lcm_etl.bench.growth import MAIN_FRACTION, incremental_json, measure_growth
 from lcm_etl.bench.limit import measure_copy_limit
 from lcm_etl.bench.passes import PassMeasurement, measure_pass
 from lcm_etl.bench.report import render
@@ -35,11 +39,27 @@ from lcm_etl.bench.sources import (
 )
 from lcm_etl.settings import ConfigError, Settings
 
-CHANGED_FRACTION = 0.005
+CHANGED_FRACTION = MAIN_FRACTION
+
+
+def _editable_checkout() -> Path | None:
+    """The source checkout an editable install (``pip install -e``) runs from; None otherwise."""
+    try:
+        direct_url = importlib.metadata.distribution("lcm-etl").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    info = json.loads(direct_url or "{}")
+    url = str(info.get("url", ""))
+    if not info.get("dir_info", {}).get("editable") or not url.startswith("file://"):
+        return None
+    return Path(unquote(urlsplit(url).path))
 
 
 def _repository_commit() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent.parent
+    """The commit measured, when running from a checkout; an installed wheel has none."""
+    root = _editable_checkout()
+    if root is None:
+        return {"commit": None, "uncommitted_changes": None}
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],
@@ -84,19 +104,6 @@ def machine_info(engine: Engine) -> dict[str, Any]:
     }
 
 
-def _bench_settings(settings: Settings, read_model: URL, source: str) -> Settings:
-    """The caller's settings pointed at this run's read model and source (ecommerce, LMS and
-    license-manager tables all live in the demo source)."""
-    return settings.model_copy(
-        update={
-            "database_url": url_string(read_model),
-            "ecommerce_database_url": source,
-            "lms_database_url": source,
-            "license_manager_database_url": source,
-        }
-    )
-
-
 def _vacuum(engine: Engine) -> float:
     """VACUUM ANALYZE after the passes: the steady state autovacuum reaches between passes
     (visibility map for index-only scans, fresh statistics), for both servers alike."""
@@ -116,7 +123,7 @@ def _measure_mariadb(
 ) -> dict[str, Any]:
     source = mariadb_source(mysql_url, scale, seed=seed, console=console)
     with fresh_read_model(settings) as read_model:
-        bench_settings = _bench_settings(settings, read_model, url_string(source.url))
+        bench_settings = sources.bench_settings(settings, read_model, url_string(source.url))
         engine = bench_engine(read_model)
         try:
             console.print("limit (MariaDB source): one join query + COPY …")
@@ -160,7 +167,7 @@ def run(
     log_dir = settings.data_dir / "bench" / "logs"
     with working_copy(cached) as source_path, fresh_read_model(settings) as read_model:
         source = sqlite_url(source_path)
-        bench_settings = _bench_settings(settings, read_model, source)
+        bench_settings = sources.bench_settings(settings, read_model, source)
         engine = bench_engine(read_model)
         try:
             report["machine"] = machine_info(engine)
@@ -192,6 +199,18 @@ def run(
                 "changed": changes.changed,
                 **_pass_json(incremental, over_full=incremental.seconds / full.seconds),
             }
+            report["growth"] = measure_growth(
+                settings,
+                scale=scale,
+                seed=seed,
+                main_full=(
+                    full,
+                    incremental_json(scale, CHANGED_FRACTION, changes, incremental, full.seconds),
+                ),
+                main_source=source,
+                main_settings=bench_settings,
+                console=console,
+            )
             report["vacuum_analyze_seconds"] = round(_vacuum(engine), 2)
             report["api"] = measure_api(bench_settings, engine, plan, log_dir, console)
         finally:

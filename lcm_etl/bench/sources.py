@@ -20,6 +20,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
@@ -54,9 +55,10 @@ def generator_fingerprint() -> str:
     """A digest of the demo generator's code: a cached source is only valid for the code that
     wrote it."""
     digest = hashlib.sha256()
-    for path in sorted(Path(demo.__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    modules = [entry for entry in resources.files(demo).iterdir() if entry.name.endswith(".py")]
+    for module in sorted(modules, key=lambda entry: entry.name):
+        digest.update(module.name.encode())
+        digest.update(module.read_bytes())
     return digest.hexdigest()[:10]
 
 
@@ -257,3 +259,16 @@ def fresh_read_model(settings: Settings) -> Iterator[URL]:
 
 def url_string(url: URL) -> str:
     return url.render_as_string(hide_password=False)
+
+
+def bench_settings(settings: Settings, read_model: URL, source: str) -> Settings:
+    """The caller's settings pointed at a bench read model and source (ecommerce, LMS and
+    license-manager tables all live in the demo source)."""
+    return settings.model_copy(
+        update={
+            "database_url": url_string(read_model),
+            "ecommerce_database_url": source,
+            "lms_database_url": source,
+            "license_manager_database_url": source,
+        }
+    )

@@ -4,7 +4,6 @@ heavy modules are imported inside the commands so ``lcm-etl --help`` stays insta
 from __future__ import annotations
 
 import enum
-import json
 import sys
 import uuid
 from pathlib import Path
@@ -27,6 +26,26 @@ embedded_db_app = typer.Typer(help="The embedded PostgreSQL used when LCM_DATABA
 app.add_typer(embedded_db_app, name="embedded-db")
 
 console = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from lcm_etl import __version__
+
+        sys.stdout.write(f"lcm-etl {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Open edX Learner Credit Management backend: ETL, read model and API."""
 
 
 class Scale(enum.StrEnum):
@@ -132,15 +151,17 @@ def _parse_uuid(value: str) -> uuid.UUID:
 def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise customer UUID.")]) -> None:
     """Print the learner-credit page answer of one enterprise (the API's JSON)."""
     from lcm_etl import queries
-    from lcm_etl.db import read_model_engine
+    from lcm_etl.db import read_replica_engine
 
     settings = _settings()
     customer = _parse_uuid(enterprise_uuid)
-    engine = read_model_engine(settings)
+    engine = read_replica_engine(settings)  # LCM_READ_DATABASE_URL when set
     answer = queries.learner_credit_page(engine, customer, settings=settings)
     if answer is None:
         _fail(f"enterprise {customer} is not in the read model", code=1)
-    sys.stdout.write(json.dumps(answer, indent=2) + "\n")
+    # Exactly the API's body (then a newline).
+    sys.stdout.buffer.write(queries.page_json(answer) + b"\n")
+    sys.stdout.flush()
 
 
 @app.command()

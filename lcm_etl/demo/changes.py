@@ -1,6 +1,6 @@
 """``apply_changes``: an hour of live ecommerce traffic on an existing demo source.
 
-New Complete orders for current learner-credit offers, Pending orders completing, full and
+New Complete orders for current learner-credit offers, recent Pending orders completing, full and
 partial refunds, and offer top-ups (a raised ``max_discount``), with ecommerce's own counters
 updated as ecommerce does. Everything happens in the hour after the newest timestamp already in
 the source, so an extractor's source-side watermarks see it as new; ids continue above the
@@ -25,6 +25,10 @@ from lcm_etl.ingest.sources import ecommerce as e
 from lcm_etl.ingest.sources import lms
 
 COMPLETE = "Complete"
+# A Pending order completes within this long of being placed, or not at all. Within the
+# pipeline's default LCM_PENDING_ORDER_LOOKBACK_DAYS, so an incremental pass sees every
+# completion this makes.
+PENDING_COMPLETION_WINDOW = dt.timedelta(days=7)
 _SHOWCASE_HEX_PREFIX = "a11ce000000040008000"  # showcase offers are not topped up
 
 
@@ -87,7 +91,7 @@ class _Changer:
 
         sample = self._sample_orders(rng, max_order_id, 8 * wanted + 50)
         new_orders = self._new_orders(rng, sample, new_count)
-        completed = self._complete_pending(rng, flip_count)
+        completed = self._complete_pending(rng, flip_count, start - PENDING_COMPLETION_WINDOW)
         full, partial = self._refunds(rng, sample, refund_count)
         top_ups = self._top_ups(rng)
         self._save_offers()
@@ -370,10 +374,16 @@ class _Changer:
         if rows:
             self.conn.execute(dsc.insert(), rows)
 
-    def _complete_pending(self, rng: random.Random, count: int) -> list[int]:
+    def _complete_pending(
+        self, rng: random.Random, count: int, placed_since: dt.datetime
+    ) -> list[int]:
+        """Complete up to ``count`` of the Pending orders placed since ``placed_since`` (orders
+        complete soon after they are placed; older ones stay Pending)."""
         pending = list(
             self.conn.execute(
-                select(e.order.c.id).where(e.order.c.status == "Pending").order_by(e.order.c.id)
+                select(e.order.c.id)
+                .where(e.order.c.status == "Pending", e.order.c.date_placed >= placed_since)
+                .order_by(e.order.c.id)
             ).scalars()
         )
         chosen = sorted(rng.sample(pending, min(count, len(pending))))

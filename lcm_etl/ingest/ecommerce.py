@@ -527,7 +527,9 @@ class Ecommerce:
             batch_size=ingest.settings.batch_size,
             id_overlap=ingest.settings.extract_id_overlap,
             time_overlap=ingest.time_overlap,
-            pending_order_ids=lambda: _pending_order_ids(conn),
+            pending_order_ids=lambda: _pending_order_ids(
+                conn, dt.timedelta(days=ingest.settings.pending_order_lookback_days)
+            ),
             known_order_ids=lambda ids: _known_order_ids(conn, ids),
             progress=ingest.progress,
         )
@@ -567,11 +569,22 @@ def _known_order_ids(conn: Connection, candidates: Iterable[Any]) -> list[int]:
     return list(conn.execute(select(raw_order.c.id).where(raw_order.c.id.in_(ids))).scalars())
 
 
-def _pending_order_ids(conn: Connection) -> list[int]:
-    """Landed orders not yet Complete: re-read every pass until they are (no modified column)."""
-    return list(
-        conn.execute(select(raw_order.c.id).where(raw_order.c.status != "Complete")).scalars()
-    )
+def _pending_order_ids(conn: Connection, lookback: dt.timedelta) -> list[int]:
+    """Landed orders not yet Complete, placed within ``lookback`` of the newest landed order:
+    re-read every incremental pass until they complete (order_order has no modified column).
+
+    The window is anchored on the data (the date of the highest landed order id), not on the
+    clock, so a source that is behind — or a demo source of a fixed date — is read the same way.
+    Older Pending orders wait for the daily full pass. A partial index on Pending orders by
+    date_placed (migration 0009) makes this proportional to the recent Pending orders.
+    """
+    newest = conn.execute(
+        select(raw_order.c.date_placed).order_by(raw_order.c.id.desc()).limit(1)
+    ).scalar()
+    pending = select(raw_order.c.id).where(raw_order.c.status != "Complete")
+    if newest is not None:
+        pending = pending.where(raw_order.c.date_placed >= newest - lookback)
+    return list(conn.execute(pending).scalars())
 
 
 SOURCE = Ecommerce()

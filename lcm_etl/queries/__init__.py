@@ -7,7 +7,7 @@ request: the pipeline did that work once, at publish time.
 Time-dependent answers (is an offer current, is the enterprise eligible) are evaluated here, at
 request time, from stored dates; the balance clamps and thresholds are applied here too, from the
 raw stored values and the configured thresholds, exactly as the admin portal applies them to the
-analytics API's values (its ``transformOfferSummary`` and ``getProgressBarVariant``).
+analytics API's values (``docs/architecture.md``, "What the page shows").
 
 Tenancy: the API runs every query inside :func:`tenant_transaction`, which switches to the
 ``lcm_portal`` database role with row-level security keyed by the enterprise, and the queries
@@ -48,6 +48,7 @@ from lcm_etl.queries.analytics import (
     ENROLLMENT_FIELDS,
     ENROLLMENT_ORDERING,
     EnrollmentFilter,
+    SearchMatches,
     analytics_offer,
     analytics_offers,
     check_enrollment_ordering,
@@ -72,8 +73,14 @@ from lcm_etl.queries.formatting import (
     uuid_string,
 )
 from lcm_etl.queries.page import (
+    PageStatement,
+    PageStatements,
+    ReadModelUnavailable,
     learner_credit_page,
     load_eligibility_facts,
+    page_answer,
+    page_json,
+    page_statements,
     render_page,
 )
 from lcm_etl.queries.paging import (
@@ -111,8 +118,12 @@ __all__ = [
     "InvalidPage",
     "Page",
     "PageRequest",
+    "PageStatement",
+    "PageStatements",
     "PageSummary",
     "PublishInfo",
+    "ReadModelUnavailable",
+    "SearchMatches",
     "Thresholds",
     "admin_offer",
     "admin_offers",
@@ -133,6 +144,9 @@ __all__ = [
     "money",
     "money_string",
     "number",
+    "page_answer",
+    "page_json",
+    "page_statements",
     "page_summary",
     "render_page",
     "tenant_transaction",

@@ -5,22 +5,27 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Text,
+    any_,
+    bindparam,
     false,
     select,
+    text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from lcm_etl.queries.formatting import iso_date, iso_datetime, money, number, uuid_string
 from lcm_etl.queries.paging import Page, PageRequest, offer_id_value, order_by_clause, paged
 from lcm_etl.schema import offer_redemption, offer_summary
 
-# The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer, in order.
+# The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer (all model fields), in order.
 ANALYTICS_OFFER_FIELDS = (
     "offer_id",
     "budgets",
@@ -158,7 +163,7 @@ def analytics_offer(
     return None if row is None else _analytics_offer_row(row)
 
 
-# edx-enterprise-data HEAD EnterpriseLearnerEnrollmentSerializer / EnrollmentsCSVRenderer.header,
+# edx-enterprise-data HEAD EnterpriseLearnerEnrollmentSerializer / EnrollmentsCSVRenderer.header
 # in the service's order; lcm-etl appends ``amount`` (charged to the offer).
 ENROLLMENT_FIELDS = (
     "enrollment_id",
@@ -254,30 +259,59 @@ class EnrollmentFilter:
     """``course_title`` contains this, case-insensitively, matched literally."""
 
 
+_REDEMPTION_COLUMNS = (
+    offer_redemption.c.order_discount_id,
+    offer_redemption.c.order_line_id,
+    offer_redemption.c.offer_id,
+    offer_redemption.c.user_email,
+    offer_redemption.c.course_key,
+    offer_redemption.c.courserun_key,
+    offer_redemption.c.course_title,
+    offer_redemption.c.course_list_price,
+    offer_redemption.c.amount,
+    offer_redemption.c.amount_learner_paid,
+    offer_redemption.c.enrollment_date,
+    offer_redemption.c.is_refunded,
+)
+
+
 def _enrollment_query(
-    enterprise_uuid: uuid.UUID, where: EnrollmentFilter, *, for_count: bool = False
+    enterprise_uuid: uuid.UUID,
+    where: EnrollmentFilter,
+    found: SearchMatches,
+    *,
+    for_count: bool = False,
+    for_page: bool = False,
 ) -> Select[Any]:
     """The matching enrollments; ``for_count``: only what counting them needs (the offer join
-    adds columns, never removes rows, and costs a join per row on a large enterprise)."""
+    adds columns, never removes rows, and costs a join per row on a large enterprise);
+    ``for_page``: the offer's columns as subqueries, which PostgreSQL evaluates after the sort
+    and the limit — for the page's 20 rows, not for every match."""
     tenant = offer_redemption.c.enterprise_customer_uuid == enterprise_uuid
     query: Select[Any]
     if for_count:
         query = select(offer_redemption.c.order_line_id).where(tenant)
+    elif for_page:
+        offer = offer_summary.alias("page_offer")
+
+        def offer_column(name: str) -> Any:
+            return (
+                select(offer.c[name])
+                .where(offer.c.offer_id == offer_redemption.c.offer_id)
+                .scalar_subquery()
+                .label(name)
+            )
+
+        query = select(
+            *_REDEMPTION_COLUMNS,
+            offer_column("offer_name"),
+            offer_column("offer_type"),
+            offer_column("enterprise_name"),
+        ).where(tenant)
     else:
         query = (
             select(
-                offer_redemption.c.order_discount_id,
-                offer_redemption.c.order_line_id,
-                offer_redemption.c.offer_id,
-                offer_redemption.c.user_email,
-                offer_redemption.c.course_key,
-                offer_redemption.c.courserun_key,
-                offer_redemption.c.course_title,
-                offer_redemption.c.course_list_price,
-                offer_redemption.c.amount,
-                offer_redemption.c.amount_learner_paid,
-                offer_redemption.c.enrollment_date,
-                offer_redemption.c.is_refunded,
+                *_REDEMPTION_COLUMNS,
                 offer_summary.c.offer_name,
                 offer_summary.c.offer_type,
                 offer_summary.c.enterprise_name,
@@ -296,14 +330,61 @@ def _enrollment_query(
         query = query.where(offer_redemption.c.offer_id == wanted)
     if where.ignore_null_course_list_price:
         query = query.where(offer_redemption.c.course_list_price.is_not(None))
-    # autoescape: % and _ in the user's text are literal characters, not LIKE wildcards.
-    if where.search:
-        query = query.where(offer_redemption.c.user_email.icontains(where.search, autoescape=True))
-    if where.search_course:
-        query = query.where(
-            offer_redemption.c.course_title.icontains(where.search_course, autoescape=True)
-        )
+    # The searches as equality with the values found (see SearchMatches): an index condition
+    # under row-level security, where ILIKE could only filter every row of the enterprise.
+    for column, matches in (
+        (offer_redemption.c.user_email, found.emails),
+        (offer_redemption.c.course_title, found.titles),
+    ):
+        if matches is not None:
+            values = sorted({m.term for m in matches})
+            query = query.where(column == any_(bindparam(None, values, type_=ARRAY(Text))))
     return query
+
+
+_SEARCH_TERMS = text(
+    "SELECT term, offer_id, redemptions, priced_redemptions "
+    "FROM lcm.enrollment_search_terms(:field, :needle)"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class SearchMatches:
+    """What ``lcm.enrollment_search_terms`` (migration 0009) found for the searches: per value
+    of the field that contains the needle, and per offer, how many redemptions have it.
+
+    The function runs with the rights of ``lcm_search`` over a table of the enterprises'
+    distinct values, and answers for the enterprise named by the transaction's tenant setting
+    only (the API's tenant transaction; no setting, no values). ``None``: that search is off.
+    """
+
+    emails: Sequence[Any] | None = None
+    titles: Sequence[Any] | None = None
+
+    @classmethod
+    def find(cls, conn: Connection, where: EnrollmentFilter) -> SearchMatches:
+        def run(field: str, needle: str | None) -> Sequence[Any] | None:
+            if needle is None:
+                return None
+            return conn.execute(_SEARCH_TERMS, {"field": field, "needle": needle}).all()
+
+        return cls(run("user_email", where.search), run("course_title", where.search_course))
+
+    def count(self, where: EnrollmentFilter) -> int | None:
+        """The number of matching redemptions, from the counts alone, when one search is on
+        (with both, a row matches only if it matches each: the rows must be counted)."""
+        if (self.emails is None) == (self.titles is None):
+            return None
+        matches = self.emails if self.emails is not None else self.titles
+        assert matches is not None
+        wanted = offer_id_value(where.offer_id)
+        if wanted is False:
+            return 0
+        return sum(
+            int(m.priced_redemptions if where.ignore_null_course_list_price else m.redemptions)
+            for m in matches
+            if wanted is None or m.offer_id == wanted
+        )
 
 
 def _enrollment_row(
@@ -355,12 +436,14 @@ def enrollments_page(
     order_by = order_by_clause(
         ordering, ENROLLMENT_ORDERING, ENROLLMENT_DEFAULT_ORDERING, _ENROLLMENT_TIE_BREAKERS
     )
+    found = SearchMatches.find(conn, where)
     count, number_, rows = paged(
         conn,
-        _enrollment_query(enterprise_uuid, where),
+        _enrollment_query(enterprise_uuid, where, found, for_page=True),
         order_by,
         page,
-        count_query=_enrollment_query(enterprise_uuid, where, for_count=True),
+        count_query=_enrollment_query(enterprise_uuid, where, found, for_count=True),
+        count=found.count(where),
     )
     return Page(
         count, number_, page.size, [_enrollment_row(r, enterprise_uuid, data_as_of) for r in rows]
@@ -385,8 +468,9 @@ def iter_enrollments(
     order_by = order_by_clause(
         ordering, ENROLLMENT_ORDERING, ENROLLMENT_DEFAULT_ORDERING, _ENROLLMENT_TIE_BREAKERS
     )
+    found = SearchMatches.find(conn, where)
     result = conn.execution_options(stream_results=True, max_row_buffer=batch_size).execute(
-        _enrollment_query(enterprise_uuid, where).order_by(*order_by)
+        _enrollment_query(enterprise_uuid, where, found).order_by(*order_by)
     )
     for partition in result.partitions(batch_size):
         for row in partition:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
+    bindparam,
     select,
 )
 
@@ -23,7 +27,7 @@ from lcm_etl.eligibility import (
 )
 from lcm_etl.queries.balance import Thresholds, alerts_for, page_summary
 from lcm_etl.queries.formatting import UTC, iso_datetime, money, number, uuid_string
-from lcm_etl.queries.tenancy import enterprise_data_as_of, reading
+from lcm_etl.queries.tenancy import data_as_of_query, enterprise_data_as_of, reading
 from lcm_etl.schema import enterprise_eligibility, offer_summary
 from lcm_etl.settings import Settings
 
@@ -59,11 +63,7 @@ _MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _stored_eligibility(conn: Connection, enterprise_uuid: uuid.UUID) -> Any | None:
-    return conn.execute(
-        select(*_ELIGIBILITY_COLUMNS).where(
-            enterprise_eligibility.c.enterprise_customer_uuid == enterprise_uuid
-        )
-    ).first()
+    return conn.execute(_PAGE_ELIGIBILITY, {"enterprise": enterprise_uuid}).first()
 
 
 def _validity_windows(
@@ -73,7 +73,7 @@ def _validity_windows(
     so an exclusive bound is the inclusive one a microsecond inside)."""
     windows = []
     for index, span in enumerate(ranges):
-        if span.empty:
+        if span.isempty:
             continue
         start, end = span.lower, span.upper
         if start is not None and not span.bounds.startswith("["):
@@ -109,6 +109,54 @@ def load_eligibility_facts(
     return _facts_from(_stored_eligibility(conn, enterprise_uuid), now or dt.datetime.now(UTC))
 
 
+@dataclasses.dataclass(frozen=True)
+class PageStatement:
+    """One of the page's SELECTs as SQL text for psycopg, with its constant parameters; the
+    enterprise is the parameter ``enterprise``."""
+
+    sql: str
+    constants: dict[str, Any]
+
+    def parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
+        return {**self.constants, "enterprise": enterprise}
+
+
+@dataclasses.dataclass(frozen=True)
+class PageStatements:
+    """The page's three SELECTs, for the API's one-round-trip reader;
+    :func:`learner_credit_page` runs the same statements through SQLAlchemy."""
+
+    offers: PageStatement
+    eligibility: PageStatement
+    data_as_of: PageStatement
+
+
+_ENTERPRISE = bindparam("enterprise", type_=offer_summary.c.enterprise_customer_uuid.type)
+_PAGE_OFFERS = select(*_PAGE_COLUMNS).where(offer_summary.c.enterprise_customer_uuid == _ENTERPRISE)
+_PAGE_ELIGIBILITY = select(*_ELIGIBILITY_COLUMNS).where(
+    enterprise_eligibility.c.enterprise_customer_uuid == _ENTERPRISE
+)
+
+
+def page_statements() -> PageStatements:
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    def compiled(statement: Select[Any]) -> PageStatement:
+        result = statement.compile(dialect=dialect())  # type: ignore[no-untyped-call]
+        constants = {k: v for k, v in result.params.items() if k != "enterprise"}
+        return PageStatement(str(result), constants)
+
+    return PageStatements(
+        offers=compiled(_PAGE_OFFERS),
+        eligibility=compiled(_PAGE_ELIGIBILITY),
+        data_as_of=compiled(data_as_of_query(_ENTERPRISE)),
+    )
+
+
+class ReadModelUnavailable(RuntimeError):
+    """The read model did not answer (down, restarting, too slow): the API's 503."""
+
+
 def learner_credit_page(
     engine: Engine | Connection,
     enterprise_uuid: uuid.UUID,
@@ -117,34 +165,59 @@ def learner_credit_page(
     now: dt.datetime | None = None,
     facts: EligibilityFacts | None = None,
 ) -> dict[str, Any] | None:
-    """Everything the LCM page needs, as the page's JSON; ``None`` for an unknown enterprise.
+    """Everything the LCM page needs, as one JSON answer; ``None`` for an unknown enterprise.
 
     Offers are listed current first, then by start (newest first; open starts last), then id.
     """
-    now = now or dt.datetime.now(UTC)
-    thresholds = Thresholds.from_settings(settings)
+    parameters = {"enterprise": enterprise_uuid}
     with reading(engine) as conn:
-        rows = conn.execute(
-            select(*_PAGE_COLUMNS).where(
-                offer_summary.c.enterprise_customer_uuid == enterprise_uuid
-            )
-        ).all()
-        stored = _stored_eligibility(conn, enterprise_uuid)
-        if not rows and stored is None:
-            return None  # an enterprise known to any source has a page, even without offers
-        data_as_of = enterprise_data_as_of(conn, enterprise_uuid)
-        if facts is None:
-            facts = _facts_from(stored, now)
+        rows = conn.execute(_PAGE_OFFERS, parameters).all()
+        stored = conn.execute(_PAGE_ELIGIBILITY, parameters).first()
+        data_as_of = (
+            enterprise_data_as_of(conn, enterprise_uuid) if rows or stored is not None else None
+        )
+    return page_answer(
+        enterprise_uuid,
+        rows,
+        stored,
+        data_as_of=data_as_of,
+        settings=settings,
+        now=now,
+        facts=facts,
+    )
 
+
+def page_answer(
+    enterprise_uuid: uuid.UUID,
+    rows: Sequence[Any],
+    stored: Any | None,
+    *,
+    data_as_of: dt.datetime | None,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    facts: EligibilityFacts | None = None,
+) -> dict[str, Any] | None:
+    """The page from the rows of :func:`page_statements` (offers, the stored eligibility row);
+    ``None`` when neither exists: an enterprise known to any source has a page, even without
+    offers."""
+    if not rows and stored is None:
+        return None
+    now = now or dt.datetime.now(UTC)
     return render_page(
         enterprise_uuid,
         rows,
-        facts=facts,
+        facts=facts if facts is not None else _facts_from(stored, now),
         now=now,
-        thresholds=thresholds,
+        thresholds=Thresholds.from_settings(settings),
         data_as_of=data_as_of,
         fallback_name=stored.enterprise_name if stored is not None else None,
     )
+
+
+def page_json(answer: dict[str, Any]) -> bytes:
+    """The page's bytes, as the API sends them and ``lcm-etl page`` prints them (compact JSON,
+    UTF-8, floats in their shortest round-trip form)."""
+    return orjson.dumps(answer)
 
 
 def render_page(

@@ -71,11 +71,13 @@ def paged(
     request: PageRequest,
     *,
     count_query: Select[Any] | None = None,
+    count: int | None = None,
 ) -> tuple[int, int, Sequence[Any]]:
     """Count, resolve the page, fetch its rows. ``count_query`` may count the same rows more
-    cheaply (without joins that only add columns)."""
-    counted = count_query if count_query is not None else query
-    count = conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
+    cheaply (without joins that only add columns); ``count``, when known, spares the count."""
+    if count is None:
+        counted = count_query if count_query is not None else query
+        count = conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     number = _resolve_page(request, count)
     rows = conn.execute(
         query.order_by(*order_by).limit(request.size).offset((number - 1) * request.size)

@@ -8,10 +8,14 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
+    Select,
+    any_,
     func,
     or_,
     select,
@@ -76,21 +80,24 @@ def enterprise_data_as_of(conn: Connection, enterprise_uuid: uuid.UUID) -> dt.da
     (every full or incremental publish covers all enterprises; a targeted one only those listed),
     so an enterprise whose rows did not change in the last pass still shows that pass's time.
     """
+    value: dt.datetime | None = conn.execute(data_as_of_query(enterprise_uuid)).scalar_one()
+    return value
+
+
+def data_as_of_query(enterprise: uuid.UUID | ColumnElement[Any]) -> Select[Any]:
+    """``enterprise_data_as_of``'s query, for a value or a bound parameter."""
     rows = select(func.max(offer_summary.c.data_as_of)).where(
-        offer_summary.c.enterprise_customer_uuid == enterprise_uuid
+        offer_summary.c.enterprise_customer_uuid == enterprise
     )
     runs = select(func.max(pipeline_run.c.data_as_of)).where(
         pipeline_run.c.stage == "publish",
         pipeline_run.c.status == "succeeded",
         or_(
             pipeline_run.c.mode != "targeted",
-            pipeline_run.c.enterprise_uuids.contains([enterprise_uuid]),
+            any_(pipeline_run.c.enterprise_uuids) == enterprise,
         ),
     )
-    value: dt.datetime | None = conn.execute(
-        select(func.greatest(rows.scalar_subquery(), runs.scalar_subquery()))
-    ).scalar_one()
-    return value
+    return select(func.greatest(rows.scalar_subquery(), runs.scalar_subquery()))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -150,13 +150,36 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     assert any("offer_redemption" in p["statement"] for p in explained["enrollments_largest"])
     assert "lcm_raw" in explained["compute_on_read_largest"][0]["statement"]
 
+    # Growth: at S, the full pass's throughput, and incremental passes at three change sizes.
+    growth = report["growth"]
+    assert [row["scale"] for row in growth["full_passes"]] == ["S"]
+    assert growth["full_passes"][0]["rows_landed_per_second"] > 0
+    series = growth["incremental_passes"]
+    assert [(row["scale"], row["fraction"]) for row in series] == [
+        ("S", 0.001),
+        ("S", 0.005),
+        ("S", 0.02),
+    ]
+    assert series[1]["seconds"] == pytest.approx(incremental["seconds"], rel=0.01)
+    for row in series:
+        assert row["changed_rows"] > 0
+        assert row["seconds_per_changed_row"] == pytest.approx(
+            row["seconds"] / row["changed_rows"], rel=0.01
+        )
+    assert growth["per_changed_row_growth"] is None  # one size only
+
     goals = report["goals"]
-    assert len(goals) == 11
+    assert len(goals) == 15
     for goal in goals:
         assert goal["value"] > 0
         assert isinstance(goal["met"], bool)
     # At S no enterprise has 100,000 redemptions: the enrollments goal is reported, not judged.
     assert [g["applies"] for g in goals if g["goal"].startswith("enrollments")] == [False, False]
+    assert {g["goal"] for g in goals} >= {
+        "page p50 / HTTP floor p50, typical, 1 client(s)",
+        "server CPU per page request, 1 client (ms)",
+        "page req/s / HTTP floor req/s, typical, 16 clients",
+    }
     assert "mariadb" not in report
 
     # The same report renders as the Markdown of docs/benchmarks.md.
@@ -165,6 +188,7 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     assert f"**{full['over_limit']:.2f}× the limit**" in document
     assert document.count("| page, typical |") == 2
     assert "n/a at this scale" in document
+    assert "| incremental, S, 2.0% changed |" in document
 
 
 @pytest.mark.mysql

@@ -311,3 +311,32 @@ def test_a_reconciliation_mismatch_fails_the_pass_and_keeps_the_previous_state(
         ).one()
     assert (failed.stage, failed.status) == ("publish", "failed")
     assert "landed spend 10.00 − rejected 0 ≠ redeemed 9.99" in failed.error
+
+
+def test_incremental_passes_reread_only_recent_pending_orders(golden_settings, engine) -> None:
+    """order_order has no modification time: an incremental pass re-reads the Pending orders
+    placed within LCM_PENDING_ORDER_LOOKBACK_DAYS of the newest landed order; an older one that
+    completes waits for the next full pass."""
+    builder, settings = golden_settings
+    # No id overlap: in this small source it re-reads every discount, and so every order.
+    narrow = settings.model_copy(
+        update={"pending_order_lookback_days": 1e-6, "extract_id_overlap": 0}
+    )
+    wide = narrow.model_copy(update={"pending_order_lookback_days": 3650})
+    pipeline.run_pass(narrow, mode="full", trigger="manual")
+    before = snapshot(engine)
+    with builder.engine.connect() as conn:
+        pending = conn.execute(
+            text("SELECT id FROM order_order WHERE status = 'Pending'")
+        ).scalar_one()
+    builder.set_order_status(pending, "Complete")
+
+    missed = pipeline.run_pass(narrow, mode="incremental", trigger="manual")
+    assert missed.ingest.counts["landed"] == 0, missed.ingest.counts
+    assert snapshot(engine) == before
+    seen = pipeline.run_pass(wide, mode="incremental", trigger="manual")
+    assert seen.ingest.counts["landed"] > 0
+    after_incremental = snapshot(engine)
+    assert after_incremental != before
+    pipeline.run_pass(narrow, mode="full", trigger="manual")
+    assert snapshot(engine) == after_incremental

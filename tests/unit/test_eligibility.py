@@ -1,4 +1,4 @@
-"""The eligibility rule (the admin portal's ADR 0003), a pure function of offers, facts, now."""
+"""The eligibility rule (ADR 0003; docs/architecture.md), a pure function of offers, facts, now."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""learner_credit_page against a real read model: the page JSON, the admin portal's clamps
-and thresholds, request-time currency, eligibility and freshness."""
+"""learner_credit_page against a real read model: the page JSON, the admin portal's clamps and
+thresholds (docs/architecture.md, "What the page shows" and "Balance state"), request-time
+currency, eligibility and freshness."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from lcm_etl import cli, queries
 from lcm_etl.eligibility import EligibilityFacts
 from lcm_etl.settings import get_settings
 
-from .serving_support import ACME, DATA_AS_OF, GLOBEX, NOW, ReadModel
+from .serving_support import ACME, DATA_AS_OF, GLOBEX, NOW, ReadModel, admin_of
 
 
 def page(engine: Engine, settings, enterprise=ACME, **kwargs):
@@ -260,3 +261,24 @@ def test_cli_page_prints_the_same_json(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == page(engine, make_settings())
     assert missing.exit_code == 1
+
+
+def test_the_api_sends_the_bytes_lcm_etl_page_prints(
+    client, read_model, database_url, monkeypatch
+) -> None:
+    """One renderer, one encoder: the API's body is `lcm-etl page`'s output, byte for byte,
+    non-ASCII names and odd amounts included."""
+    read_model.offer(enterprise_name="Açme Corp — Ünïcode", max_discount="10000.07", net="8000.3")
+    read_model.offer(max_discount=None, net="12.345", start=None, end=None)
+    monkeypatch.setenv("LCM_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        printed = CliRunner().invoke(cli.app, ["page", str(ACME)])
+    finally:
+        get_settings.cache_clear()
+    served = client.get(f"/api/v1/enterprises/{ACME}/learner-credit", headers=admin_of(ACME))
+    assert printed.exit_code == 0, printed.output
+    assert served.status_code == 200
+    assert printed.stdout_bytes == served.content + b"\n"
+    assert served.headers["content-type"] == "application/json"
+    assert served.headers["X-Data-As-Of"] == served.json()["data_as_of"]

@@ -75,16 +75,29 @@ class PublishOutcome:
         }
 
 
+#: A temporary table up to this many rows gets no index: the planner hashes or scans so few rows
+#: at no cost, and a targeted publish's small tables would otherwise cost as many catalog-writing
+#: statements. (Every one is ANALYZEd, even an empty one: without statistics the planner takes
+#: a never-analyzed table for ten pages of rows and may scan a landing table whole to join it.)
+SMALL_TEMP_TABLE_ROWS = 500
+
+
 def _temp_table(
     conn: Connection, name: str, sql_file: str, params: dict[str, Any] | None = None
 ) -> int:
-    """Materialize ``sql/<sql_file>`` as temporary table ``name`` (a fixed identifier)."""
-    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    """Materialize ``sql/<sql_file>`` as temporary table ``name`` (a fixed identifier), once per
+    publish transaction (ON COMMIT DROP ends it with the transaction, committed or not)."""
     result = conn.execute(
         text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {sqlfiles.load(sql_file)}"), params or {}
     )
     conn.execute(text(f"ANALYZE {name}"))
     return int(result.rowcount)
+
+
+def _index(conn: Connection, rows: int, ddl: str) -> None:
+    """``CREATE [UNIQUE] INDEX`` on a temporary table of ``rows`` rows, unless it is small."""
+    if rows > SMALL_TEMP_TABLE_ROWS:
+        conn.execute(text(ddl))
 
 
 def configure_session(conn: Connection, settings: Settings) -> None:
@@ -110,21 +123,26 @@ def merge(
     source: str,
     *,
     scope: str | None,
+    using: str | None = None,
 ) -> tuple[int, int]:
     """Make ``target`` hold exactly ``source``'s rows within ``scope``; return (written, deleted).
 
     ``scope`` is a SQL predicate on the target alias ``t`` selecting the rows ``source`` replaces
-    (None: the whole table). Identical rows are not rewritten.
+    (None: the whole table), optionally over a table joined in with ``using`` (``DELETE …
+    USING``: a join the planner may drive from a small scope table into the target's index,
+    where an ``EXISTS`` was planned as a walk through the whole target). Identical rows are not
+    rewritten.
     """
     key = [c.name for c in target.primary_key.columns]
     values = [c.name for c in target.columns if c.name not in key]
     columns = ", ".join(c.name for c in target.columns)
     key_match = " AND ".join(f"n.{k} = t.{k}" for k in key)
     where_scope = f"({scope}) AND " if scope else ""
+    joined = f" USING {using}" if using else ""
     # Identifiers come from Table metadata and code constants, never from input.
     deleted = conn.execute(
         text(
-            f"DELETE FROM {target.fullname} AS t WHERE {where_scope}"  # noqa: S608
+            f"DELETE FROM {target.fullname} AS t{joined} WHERE {where_scope}"  # noqa: S608
             f"NOT EXISTS (SELECT 1 FROM {source} AS n WHERE {key_match})"
         )
     ).rowcount
@@ -180,6 +198,8 @@ class Merge:
     scope: str | None
     count: str
     deleted: str | None = None
+    using: str | None = None
+    """A scope table joined into the scope's delete (see :func:`merge`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -304,9 +324,9 @@ PHASES: tuple[Phase, ...] = (
             Merge(
                 offer_utilization_daily,
                 "new_offer_utilization_daily",
-                scope="EXISTS (SELECT 1 FROM scope_offer AS s "
-                "WHERE s.offer_id = t.offer_id AND t.day >= s.start_day)",
+                scope="s.offer_id = t.offer_id AND t.day >= s.start_day",
                 count="daily_written",
+                using="scope_offer AS s",
             ),
         ),
         tracked="daily_written",
@@ -404,13 +424,19 @@ def _run_step(
             return
         rows = _temp_table(conn, step.name, step.file, {p: values[p] for p in step.params})
         if step.unique_key:
-            conn.execute(text(f"CREATE UNIQUE INDEX ON {step.name} ({', '.join(step.unique_key)})"))
+            _index(conn, rows, f"CREATE UNIQUE INDEX ON {step.name} ({', '.join(step.unique_key)})")
         if step.index:
-            conn.execute(text(f"CREATE INDEX ON {step.name} ({', '.join(step.index)})"))
+            _index(conn, rows, f"CREATE INDEX ON {step.name} ({', '.join(step.index)})")
         if step.count is not None:
             counts[step.count] = rows
     elif isinstance(step, Merge):
-        written, deleted = merge(conn, step.target, step.source, scope=None if full else step.scope)
+        written, deleted = merge(
+            conn,
+            step.target,
+            step.source,
+            scope=None if full else step.scope,
+            using=None if full else step.using,
+        )
         counts[step.count] = written
         if step.deleted is not None:
             counts[step.deleted] = deleted

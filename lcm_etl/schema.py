@@ -515,6 +515,14 @@ offer_redemption = Table(
         "offer_id",
         text("coalesce(lms_user_id, - ecommerce_user_id)"),
     ),
+    # An offer's refunds by refund day (the few refunded rows, not the offer's whole history):
+    # the daily utilization a publish recomputes from a day on (migration 0010).
+    Index(
+        "ix_offer_redemption_offer_refund_day",
+        "offer_id",
+        text("((refunded_at AT TIME ZONE 'UTC'::text)::date)"),
+        postgresql_where=text("amount_refunded > 0::numeric AND refunded_at IS NOT NULL"),
+    ),
     # The enrollments search: the rows of the terms lcm.enrollment_search_terms() found (text
     # equality is LEAKPROOF, so these serve the search under row-level security; migration 0009).
     Index(None, "enterprise_customer_uuid", "user_email"),

@@ -52,6 +52,9 @@ SLOW_MODULES = {
     "tests/integration/test_alerts.py": "passes that move balance states",
     "tests/integration/test_consumer_refresh.py": "events that trigger passes",
     "tests/integration/serving/test_api_end_to_end.py": "a pass, then the API",
+    "tests/integration/test_event_bursts.py": "bursts of events, each refreshed by passes",
+    "tests/integration/test_targeted_reads.py": "targeted passes over built sources",
+    "tests/integration/test_freshness_scale.py": "lcm-etl bench-freshness on a demo source",
 }
 
 

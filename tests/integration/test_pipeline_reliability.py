@@ -217,8 +217,8 @@ KILLABLE = textwrap.dedent(
 
     real_merge = publish.merge
 
-    def merge_then_hang(conn, target, source, *, scope):
-        result = real_merge(conn, target, source, scope=scope)
+    def merge_then_hang(conn, target, source, **options):
+        result = real_merge(conn, target, source, **options)
         print("merged", flush=True)
         time.sleep(600)  # killed here, mid-publish, with the new rows written but not committed
         return result

@@ -10,7 +10,7 @@ A plain SQL function, IMMUTABLE and PARALLEL SAFE, so the planner inlines it int
 that call it.
 
 Revision ID: 0006
-Revises: 0010
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0010"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "lcm-etl@localhost"
 
-    # --- orchestration (issue 5): event consumer, scheduled passes, alert delivery -------------
+    # --- orchestration: event consumer, scheduled passes, alert delivery -----------------------
     event_bus_batch_size: int = Field(default=500, ge=1, le=10_000)
     """The consumer refreshes once per batch of at most this many stream entries."""
     event_bus_block_ms: int = Field(default=5_000, ge=10, le=60_000)
@@ -173,7 +173,7 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     """Timeout of one SMTP or webhook delivery attempt."""
 
-    # --- eligibility and data-sharing consent (issue 3) ---------------------------------------
+    # --- eligibility and data-sharing consent -----------------------------------------------
     hide_emails_when_consent_unknown: bool = False
     """Hide learner emails of enterprises the LMS has never described (consent unknown).
 

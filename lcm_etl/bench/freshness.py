@@ -25,7 +25,7 @@ import statistics
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -60,20 +60,26 @@ class Round:
     redeemed_after: Decimal
 
 
+class TimedRounds:
+    """Median and maximum XADD → page seconds over a result's ``rounds``."""
+
+    rounds: Sequence[Any]
+
+    @property
+    def median_seconds(self) -> float:
+        return float(statistics.median(r.seconds_to_page for r in self.rounds))
+
+    @property
+    def max_seconds(self) -> float:
+        return float(max(r.seconds_to_page for r in self.rounds))
+
+
 @dataclasses.dataclass(frozen=True)
-class FreshnessResult:
+class FreshnessResult(TimedRounds):
     enterprise_uuid: str
     offer_id: int
     lms_user_id: int
     rounds: list[Round]
-
-    @property
-    def median_seconds(self) -> float:
-        return statistics.median(r.seconds_to_page for r in self.rounds)
-
-    @property
-    def max_seconds(self) -> float:
-        return max(r.seconds_to_page for r in self.rounds)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -68,20 +68,12 @@ class AirflowRound:
 
 
 @dataclasses.dataclass(frozen=True)
-class AirflowFreshnessResult:
+class AirflowFreshnessResult(freshness.TimedRounds):
     enterprise_uuid: str
     offer_id: int
     airflow_config: dict[str, str]
     publish_in_ingest: bool
     rounds: list[AirflowRound]
-
-    @property
-    def median_seconds(self) -> float:
-        return statistics.median(r.seconds_to_page for r in self.rounds)
-
-    @property
-    def max_seconds(self) -> float:
-        return max(r.seconds_to_page for r in self.rounds)
 
     def median_phases(self) -> dict[str, float]:
         return {

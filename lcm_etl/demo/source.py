@@ -24,12 +24,10 @@ from lcm_etl.demo import ledger as demo_ledger
 from lcm_etl.demo import plan as p
 from lcm_etl.demo.builder import Builder
 from lcm_etl.demo.catalog import COMPLETE, BadRow
+from lcm_etl.demo.planning import build_plan
 from lcm_etl.demo.writer import column_is_nullable, open_sink, prepare_tables
 from lcm_etl.ingest.sources import ecommerce
-
-#: The balance-state thresholds of the admin portal (docs/architecture.md), to describe showcases.
-LOW_BALANCE_FRACTION = Decimal("0.75")
-NO_BALANCE_DOLLARS = Decimal("100")
+from lcm_etl.queries.balance import Thresholds, balance_state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,14 +50,8 @@ class OfferFacts:
 
     @property
     def balance_state(self) -> str:
-        if self.max_discount is None:
-            return "uncapped"
-        remaining = self.max_discount - self.net_spend
-        if remaining <= NO_BALANCE_DOLLARS:
-            return "depleted"
-        if self.net_spend / self.max_discount > LOW_BALANCE_FRACTION:
-            return "low"
-        return "ok"
+        """The state the pipeline will publish for this offer, at the default thresholds."""
+        return balance_state(self.max_discount, self.net_spend, Thresholds())
 
     def describe(self) -> str:
         limit = "uncapped" if self.max_discount is None else f"max ${self.max_discount:,}"
@@ -150,7 +142,7 @@ def generate(
     """
     spec = _scale_spec or resolve_scale(scale)
     started = time.perf_counter()
-    plan = p.build_plan(seed, spec)
+    plan = build_plan(seed, spec)
     engine = make_engine(url)
     try:
         created = prepare_tables(engine, replace=replace)

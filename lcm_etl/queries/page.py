@@ -61,7 +61,7 @@ _PAGE_COLUMNS = (
 )
 
 
-# Issue 3: the non-offer facts come from lcm.enterprise_eligibility, re-counted at request time.
+# Eligibility: the non-offer facts come from lcm.enterprise_eligibility, re-counted at request time.
 _ELIGIBILITY_COLUMNS = (
     enterprise_eligibility.c.enterprise_name,
     enterprise_eligibility.c.lcm_screen_enabled,

@@ -58,7 +58,7 @@ def open_rejections(engine: Engine) -> set[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def golden(make_settings, sqlite_source_url, engine):  # type: ignore[no-untyped-def]
+def golden(make_settings, sqlite_source_url, engine):
     now = dt.datetime.now(UTC)
     builders = eb.build_golden(sqlite_source_url, now)
     url = sqlite_source_url.render_as_string()

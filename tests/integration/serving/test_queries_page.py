@@ -19,11 +19,11 @@ from lcm_etl.settings import get_settings
 from .serving_support import ACME, DATA_AS_OF, GLOBEX, NOW, ReadModel, admin_of
 
 
-def page(engine: Engine, settings, enterprise=ACME, **kwargs):  # type: ignore[no-untyped-def]
+def page(engine: Engine, settings, enterprise=ACME, **kwargs):
     return queries.learner_credit_page(engine, enterprise, settings=settings, **kwargs)
 
 
-def only_offer(answer):  # type: ignore[no-untyped-def]
+def only_offer(answer):
     assert answer is not None
     assert len(answer["offers"]) == 1
     return answer["offers"][0]

@@ -41,7 +41,7 @@ JOIN lcm_raw.ecommerce_orderdiscount AS d ON d.offer_id = c.offer_id
 -- A line or refund of the order became unreadable at landing since the last publish.
 UNION
 SELECT order_id FROM unreadable_order WHERE last_run_id > :since_run
--- Issue 3: a learner's data-sharing consent changed (their orders; consent is keyed by username),
+-- Data-sharing consent: a learner's data-sharing consent changed (their orders; consent is keyed by username),
 -- or an enterprise's email visibility changed since the last publish (all its orders).
 UNION
 SELECT r.id

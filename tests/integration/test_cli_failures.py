@@ -11,9 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from sqlalchemy.engine import URL
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from lcm_etl import cli
 from lcm_etl.db import make_engine, pipeline_lock

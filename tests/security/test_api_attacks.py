@@ -12,7 +12,7 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
-from integration.serving.serving_support import ACME, GLOBEX, admin_of
+from serving.serving_support import ACME, GLOBEX, admin_of
 
 from lcm_etl.api import create_app
 
@@ -25,7 +25,7 @@ ACME_ADMIN = admin_of(ACME)
 
 
 @pytest.fixture
-def acme(read_model) -> int:  # type: ignore[no-untyped-def]
+def acme(read_model):
     offer = read_model.offer(offer_id=8812)
     read_model.offer(GLOBEX, offer_id=9000)
     for index in range(25):
@@ -185,11 +185,11 @@ def test_enrollment_queries_run_under_a_shorter_statement_timeout(
     seen: list[str] = []
     real_page, real_iter = queries.enrollments_page, queries.iter_enrollments
 
-    def spy_page(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def spy_page(conn, *args, **kwargs):
         seen.append(conn.exec_driver_sql("SHOW statement_timeout").scalar_one())
         return real_page(conn, *args, **kwargs)
 
-    def spy_iter(conn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def spy_iter(conn, *args, **kwargs):
         seen.append(conn.exec_driver_sql("SHOW statement_timeout").scalar_one())
         return real_iter(conn, *args, **kwargs)
 

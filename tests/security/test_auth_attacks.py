@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
-from integration.serving.serving_support import ACME, GLOBEX, SECRET, make_token
 from jwt.algorithms import RSAAlgorithm
+from serving.serving_support import ACME, GLOBEX, SECRET, make_token
 
 from lcm_etl.api import create_app
 
@@ -23,7 +23,7 @@ PAGE = f"/api/v1/enterprises/{ACME}/learner-credit"
 
 
 @pytest.fixture(autouse=True)
-def acme_offer(read_model) -> None:  # type: ignore[no-untyped-def]
+def acme_offer(read_model) -> None:
     read_model.offer()
 
 
@@ -159,7 +159,7 @@ def rsa_keys() -> tuple[Any, dict[str, Any]]:
 
 
 @pytest.fixture
-def jwks_client(api_settings, engine, rsa_keys):  # type: ignore[no-untyped-def]
+def jwks_client(api_settings, engine, rsa_keys):
     _, jwk = rsa_keys
     settings = api_settings(jwt_secret=None, jwt_public_keys=json.dumps({"keys": [jwk]}))
     with TestClient(create_app(settings, engine=engine)) as test_client:

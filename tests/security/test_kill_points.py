@@ -67,7 +67,7 @@ POINTS = [
 
 
 @pytest.fixture
-def golden_settings(make_settings, sqlite_source_url):  # type: ignore[no-untyped-def]
+def golden_settings(make_settings, sqlite_source_url):
     builder = g.build(sqlite_source_url)
     settings = make_settings(ecommerce_database_url=sqlite_source_url.render_as_string())
     return builder, settings

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 import redis
-from integration.test_consumer_redis import (
+from sqlalchemy import Engine
+from test_consumer_redis import (  # type: ignore[attr-defined]
     ENROLLMENTS,
     REVOCATIONS,
     RecordingRefresher,
@@ -23,7 +24,6 @@ from integration.test_consumer_redis import (
     client,
     lms,
 )
-from sqlalchemy import Engine
 
 from lcm_etl.events import producer
 from lcm_etl.events.avro import ENROLLMENT_CREATED, LC_ENROLLMENT_REVOKED, encode_event_data

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from integration.serving.serving_support import ACME, GLOBEX, ReadModel
+from serving.serving_support import ACME, GLOBEX, ReadModel
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import DBAPIError
 

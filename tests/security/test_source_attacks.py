@@ -27,12 +27,12 @@ GLOBEX = uuid.UUID("91000000-0000-4000-8000-0000000000bb")
 
 
 @pytest.fixture
-def source(sqlite_source_url) -> SourceBuilder:  # type: ignore[no-untyped-def]
+def source(sqlite_source_url) -> SourceBuilder:
     return SourceBuilder(sqlite_source_url)
 
 
 @pytest.fixture
-def settings(make_settings, sqlite_source_url):  # type: ignore[no-untyped-def]
+def settings(make_settings, sqlite_source_url):
     return make_settings(ecommerce_database_url=sqlite_source_url.render_as_string())
 
 

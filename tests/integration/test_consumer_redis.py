@@ -397,106 +397,6 @@ def test_many_events_make_one_refresh_per_batch(
     assert processed == 6
 
 
-class _Pipe(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        upstream = socket.create_connection(self.server.target)  # type: ignore[attr-defined]
-        try:
-            while True:
-                readable, _, _ = selectors.select([self.request, upstream], [], [], 1.0)
-                for end in readable:
-                    data = end.recv(65536)
-                    if not data:
-                        return
-                    (upstream if end is self.request else self.request).sendall(data)
-        finally:
-            upstream.close()
-
-
-class RedisOutage:
-    """A port with nothing behind it — until ``end()`` opens it and forwards it to Redis."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.target = target
-        self.server: socketserver.ThreadingTCPServer | None = None
-
-    def end(self) -> None:
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), _Pipe)
-        self.server.daemon_threads = True
-        self.server.target = self.target  # type: ignore[attr-defined]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-
-
-def test_the_consumer_waits_out_a_redis_outage_and_carries_on(
-    bus_settings: Settings,
-    engine: Engine,
-    client: redis.Redis,
-    lms: Any,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A long-running consumer retries a lost Redis with capped exponential backoff, logs each
-    retry, and exits only when told to (issue: it exited with a traceback at the first refusal)."""
-    caplog.set_level(logging.WARNING, logger="lcm_etl.events.consumer")
-    stream = _stream(bus_settings, ENROLLMENTS)
-    producer.publish(client, stream, producer.enrollment_created_fields(1))
-    real = client.connection_pool.connection_kwargs
-    outage = RedisOutage((real.get("host", "127.0.0.1"), int(real.get("port", 6379))))
-    settings = bus_settings.model_copy(
-        update={
-            "event_bus_redis_url": f"redis://127.0.0.1:{outage.port}/{real.get('db', 0)}",
-            "event_bus_retry_initial_seconds": 0.01,
-            "event_bus_retry_max_seconds": 0.05,
-        }
-    )
-    refresher = RecordingRefresher()
-    consumer = EventConsumer(settings, engine=engine, refresher=refresher, directory=lms[1])
-    stop = threading.Event()
-    outcome: list[Any] = []
-
-    def serve() -> None:
-        try:
-            outcome.append(run_with_retries(consumer, settings, until_idle=False, stop=stop))
-        except BaseException as exc:  # the test reports it below
-            outcome.append(exc)
-
-    worker = threading.Thread(target=serve)
-    worker.start()
-    try:
-        for _ in range(500):  # the consumer keeps retrying while Redis is away
-            if len([r for r in caplog.records if "Retrying in" in r.getMessage()]) >= 5:
-                break
-            time.sleep(0.01)
-        retries = [r.getMessage() for r in caplog.records if "Retrying in" in r.getMessage()]
-        assert len(retries) >= 5, retries
-        assert all("LCM_EVENT_BUS_REDIS_URL" in message for message in retries)
-        assert worker.is_alive()
-        assert not outcome
-        outage.end()
-        for _ in range(1_000):  # Redis is back: the pending event lands and is refreshed
-            if refresher.calls:
-                break
-            time.sleep(0.01)
-        assert refresher.calls == [((ACME,), False)]
-        assert [row.lms_user_id for row in _event_rows(engine)] == [1]
-    finally:
-        stop.set()
-        worker.join(timeout=60)
-        consumer.close()
-        outage.close()
-    assert not worker.is_alive()
-    assert len(outcome) == 1
-    assert not isinstance(outcome[0], BaseException), outcome
-    assert _pending(client, bus_settings) == 0
-
-
 def test_a_burst_larger_than_a_batch_is_one_refresh(
     bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
 ) -> None:
@@ -582,3 +482,103 @@ def test_a_refresh_naming_more_enterprises_than_the_cap_is_incremental(
     assert refresher.calls == [(BOTH, True)]
     assert consumer.stats.incremental_refreshes == 1
     assert {row.refresh for row in _event_rows(engine)} == {"incremental_pass"}
+
+
+class _Pipe(socketserver.BaseRequestHandler):
+    def handle(self) -> None:
+        upstream = socket.create_connection(self.server.target)  # type: ignore[attr-defined]
+        try:
+            while True:
+                readable, _, _ = selectors.select([self.request, upstream], [], [], 1.0)
+                for end in readable:
+                    data = end.recv(65536)
+                    if not data:
+                        return
+                    (upstream if end is self.request else self.request).sendall(data)
+        finally:
+            upstream.close()
+
+
+class RedisOutage:
+    """A port with nothing behind it — until ``end()`` opens it and forwards it to Redis."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.target = target
+        self.server: socketserver.ThreadingTCPServer | None = None
+
+    def end(self) -> None:
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), _Pipe)
+        self.server.daemon_threads = True
+        self.server.target = self.target  # type: ignore[attr-defined]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+def test_the_consumer_waits_out_a_redis_outage_and_carries_on(
+    bus: Settings,
+    engine: Engine,
+    redis_client: redis.Redis,
+    lms: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A long-running consumer retries a lost Redis with capped exponential backoff, logs each
+    retry, and exits only when told to (issue: it exited with a traceback at the first refusal)."""
+    caplog.set_level(logging.WARNING, logger="lcm_etl.events.consumer")
+    stream = _stream(bus, ENROLLMENTS)
+    producer.publish(redis_client, stream, producer.enrollment_created_fields(1))
+    real = redis_client.connection_pool.connection_kwargs
+    outage = RedisOutage((real.get("host", "127.0.0.1"), int(real.get("port", 6379))))
+    settings = bus.model_copy(
+        update={
+            "event_bus_redis_url": f"redis://127.0.0.1:{outage.port}/{real.get('db', 0)}",
+            "event_bus_retry_initial_seconds": 0.01,
+            "event_bus_retry_max_seconds": 0.05,
+        }
+    )
+    refresher = RecordingRefresher()
+    consumer = EventConsumer(settings, engine=engine, refresher=refresher, directory=lms[1])
+    stop = threading.Event()
+    outcome: list[Any] = []
+
+    def serve() -> None:
+        try:
+            outcome.append(run_with_retries(consumer, settings, until_idle=False, stop=stop))
+        except BaseException as exc:  # the test reports it below
+            outcome.append(exc)
+
+    worker = threading.Thread(target=serve)
+    worker.start()
+    try:
+        for _ in range(500):  # the consumer keeps retrying while Redis is away
+            if len([r for r in caplog.records if "Retrying in" in r.getMessage()]) >= 5:
+                break
+            time.sleep(0.01)
+        retries = [r.getMessage() for r in caplog.records if "Retrying in" in r.getMessage()]
+        assert len(retries) >= 5, retries
+        assert all("LCM_EVENT_BUS_REDIS_URL" in message for message in retries)
+        assert worker.is_alive()
+        assert not outcome
+        outage.end()
+        for _ in range(1_000):  # Redis is back: the pending event lands and is refreshed
+            if refresher.calls:
+                break
+            time.sleep(0.01)
+        assert refresher.calls == [((ACME,), False)]
+        assert [row.lms_user_id for row in _event_rows(engine)] == [1]
+    finally:
+        stop.set()
+        worker.join(timeout=60)
+        consumer.close()
+        outage.close()
+    assert not worker.is_alive()
+    assert len(outcome) == 1
+    assert not isinstance(outcome[0], BaseException), outcome
+    assert _pending(redis_client, bus) == 0

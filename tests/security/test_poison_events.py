@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import redis
 from sqlalchemy import Engine
-from test_consumer_redis import (  # type: ignore[attr-defined]
+from test_consumer_redis import (
     ENROLLMENTS,
     REVOCATIONS,
     RecordingRefresher,
@@ -20,8 +20,7 @@ from test_consumer_redis import (  # type: ignore[attr-defined]
     _pending,
     _rejections,
     _stream,
-    bus_settings,
-    client,
+    bus,
     lms,
 )
 
@@ -29,7 +28,7 @@ from lcm_etl.events import producer
 from lcm_etl.events.avro import ENROLLMENT_CREATED, LC_ENROLLMENT_REVOKED, encode_event_data
 from lcm_etl.settings import Settings
 
-__all__ = ["bus_settings", "client", "lms"]
+__all__ = ["bus", "lms"]
 
 Fields = dict[bytes, bytes]
 
@@ -104,37 +103,37 @@ POISON: list[Any] = [
 
 @pytest.mark.parametrize(("poison", "reason"), POISON)
 def test_a_poison_event_is_rejected_acknowledged_and_the_stream_goes_on(
-    bus_settings: Settings,
+    bus: Settings,
     engine: Engine,
-    client: redis.Redis,
+    redis_client: redis.Redis,
     lms: Any,
     poison: Callable[[Fields], Fields],
     reason: str,
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
-    before = producer.publish(client, stream, producer.enrollment_created_fields(1))
-    bad = producer.publish(client, stream, poison(producer.enrollment_created_fields(2)))
-    after = producer.publish(client, stream, producer.enrollment_created_fields(3))
+    stream = _stream(bus, ENROLLMENTS)
+    before = producer.publish(redis_client, stream, producer.enrollment_created_fields(1))
+    bad = producer.publish(redis_client, stream, poison(producer.enrollment_created_fields(2)))
+    after = producer.publish(redis_client, stream, producer.enrollment_created_fields(3))
     refresher = RecordingRefresher()
 
-    _consumer(bus_settings, engine, client, refresher, lms[1]).run(until_idle=True)
+    _consumer(bus, engine, redis_client, refresher, lms[1]).run(until_idle=True)
 
     assert [row.entry_id for row in _event_rows(engine)] == [before, after]
     assert [(r.natural_key, r.reason) for r in _rejections(engine)] == [(bad, reason)]
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0
     assert len(refresher.calls) == 1
 
 
 @pytest.mark.parametrize("enterprise", ["not-a-uuid", "", "a11ce000-0000-4000-8000", "x" * 5_000])
 def test_a_revocation_naming_no_valid_enterprise_is_rejected(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, enterprise: str
+    bus: Settings, engine: Engine, redis_client: redis.Redis, enterprise: str
 ) -> None:
     from lcm_etl.events.enterprises import LearnerDirectory
 
-    stream = _stream(bus_settings, REVOCATIONS)
-    bad = producer.publish(client, stream, producer.lc_enrollment_revoked_fields(enterprise))
+    stream = _stream(bus, REVOCATIONS)
+    bad = producer.publish(redis_client, stream, producer.lc_enrollment_revoked_fields(enterprise))
     refresher = RecordingRefresher()
-    _consumer(bus_settings, engine, client, refresher, LearnerDirectory(None)).run(until_idle=True)
+    _consumer(bus, engine, redis_client, refresher, LearnerDirectory(None)).run(until_idle=True)
     assert [(r.natural_key, r.reason) for r in _rejections(engine)] == [(bad, "invalid_field")]
     assert _event_rows(engine) == []
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0

@@ -119,7 +119,6 @@ def publish(
                         run_id=run_id,
                         data_as_of=data_as_of,
                         progress=TimedProgress(progress, timings),
-                        targets=plan.targets if plan.mode == "targeted" else None,
                     )
                 runlog.finish(
                     conn,

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table, text
@@ -168,12 +166,8 @@ def publish_read_model(
     run_id: int,
     data_as_of: dt.datetime,
     progress: ProgressReporter | None = None,
-    targets: Sequence[uuid.UUID] | None = None,
 ) -> PublishOutcome:
-    """Recompute and merge the read model for what changed after ``since_landing_run``.
-
-    ``targets``: the enterprises a targeted publish consumes the ingests of (None otherwise);
-    eligibility is then recomputed only where it can have changed (``eligibility_scope.sql``)."""
+    """Recompute and merge the read model for what changed after ``since_landing_run``."""
     progress = progress or NullProgress()
     scope_params = {"since_run": -1 if full else since_landing_run, "full": full}
 
@@ -252,38 +246,17 @@ def publish_read_model(
         )
         tracker.advance(daily_written)
 
-    # Issue 3: one row per enterprise, recomputed whole each publish but a targeted one; its
-    # "current" facts are as of data_as_of, so rows are rewritten when it moves.
+    # Issue 3: one row per enterprise, recomputed whole each publish (one row per enterprise is
+    # small); its "current" facts are as of data_as_of, so rows are rewritten when it moves.
     with progress.step("publish lcm.enterprise_eligibility") as tracker:
-        scoped = targets is not None and not full
-        if scoped:
-            _temp_table(
-                conn,
-                "eligibility_scope",
-                "transform/eligibility_scope.sql",
-                {"targets": list(targets or ())},
-            )
-        else:  # read by enterprise_eligibility.sql, but not used
-            conn.execute(
-                text(
-                    "CREATE TEMP TABLE eligibility_scope (enterprise_customer_uuid uuid) "
-                    "ON COMMIT DROP"
-                )
-            )
         _temp_table(
             conn,
             "new_enterprise_eligibility",
             "transform/enterprise_eligibility.sql",
-            {"now": data_as_of, "scoped": scoped},
+            {"now": data_as_of},
         )
         eligibility_written, _ = merge(
-            conn,
-            enterprise_eligibility,
-            "new_enterprise_eligibility",
-            scope="t.enterprise_customer_uuid IN "
-            "(SELECT enterprise_customer_uuid FROM eligibility_scope)"
-            if scoped
-            else None,
+            conn, enterprise_eligibility, "new_enterprise_eligibility", scope=None
         )
         tracker.advance(eligibility_written)
 

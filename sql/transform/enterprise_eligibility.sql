@@ -147,9 +147,6 @@ facts AS (
     LEFT JOIN plan ON plan.enterprise_customer_uuid = p.enterprise_customer_uuid
     LEFT JOIN coupon_offer ON coupon_offer.enterprise_customer_uuid = p.enterprise_customer_uuid
     LEFT JOIN coupon ON coupon.enterprise_customer_uuid = p.enterprise_customer_uuid
-    -- A targeted publish recomputes only the enterprises of eligibility_scope; otherwise all.
-    WHERE NOT CAST(:scoped AS boolean)
-        OR p.enterprise_customer_uuid IN (SELECT enterprise_customer_uuid FROM eligibility_scope)
 ),
 
 counted AS (

@@ -221,11 +221,8 @@ def publish_eligibility(conn: Connection, now: dt.datetime) -> Any:
         ),
         {"hide_unknown": False},
     )
-    conn.execute(
-        text("CREATE TEMP TABLE eligibility_scope (enterprise_customer_uuid uuid) ON COMMIT DROP")
-    )
     row = conn.execute(
-        text(sqlfiles.load("transform/enterprise_eligibility.sql")), {"now": now, "scoped": False}
+        text(sqlfiles.load("transform/enterprise_eligibility.sql")), {"now": now}
     ).one()
     conn.execute(insert(enterprise_eligibility).values(**row._mapping))
     return row

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, insert, select
 
 from lcm_etl import pipeline
 from lcm_etl.events.enterprises import enterprise_customer_user
-from lcm_etl.schema import enterprise_eligibility, offer_summary
+from lcm_etl.schema import offer_summary
 from lcm_etl.settings import Settings
 
 from support.sourcebuilder import SourceBuilder
@@ -112,39 +112,3 @@ def test_a_targeted_pass_reads_no_more_rows_on_a_larger_source(
     assert small["extracted.order_order"] == 5
     assert small["extracted.order_line"] == 5
     assert small["extracted.ecommerce_user"] == 5
-
-
-def test_a_targeted_publish_recomputes_the_eligibility_of_its_enterprises_only(
-    make_settings: Any, tmp_path: Path
-) -> None:
-    """Eligibility is recomputed where a targeted pass can change it (the enterprises named),
-    and the other enterprises' rows are left as they were."""
-    source_url = f"sqlite:///{tmp_path / 'source.sqlite'}"
-    source = SourceBuilder(source_url)
-    enterprise_customer_user.create(source.engine)
-    _enterprise(source, ACME, "Acme", "acme")
-    other = uuid.UUID(int=7)
-    _enterprise(source, other, "Other", "other")
-    settings: Settings = make_settings(ecommerce_database_url=source_url)
-    pipeline.run_pass(settings, mode="full", trigger="manual")
-    engine = create_engine(settings.database_url or "")
-
-    def reasons() -> dict[uuid.UUID, list[str]]:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    enterprise_eligibility.c.enterprise_customer_uuid,
-                    enterprise_eligibility.c.reasons,
-                )
-            ).all()
-        return {row[0]: list(row[1]) for row in rows}
-
-    assert reasons() == {ACME: [], other: []}
-    # Both enterprises get a second current offer; only Acme is named by an event.
-    source.offer(ACME, name="Acme", max_discount=Decimal("100.00"))
-    source.offer(other, name="Other", max_discount=Decimal("100.00"))
-    result = pipeline.run_pass(settings, mode="targeted", trigger="event", enterprise_uuids=[ACME])
-    engine.dispose()
-
-    assert result.publish.mode == "targeted"
-    assert reasons() == {ACME: ["multiple_current_offers"], other: []}

@@ -27,7 +27,7 @@ The design:
   ``user_email = ANY(terms)``: equality on text *is* LEAKPROOF, so the planner may use the new
   ``(enterprise_customer_uuid, user_email)`` index (likewise for course titles).
 - Where the server has ``pg_trgm`` and ``btree_gin`` (PostgreSQL's contrib, trusted extensions),
-  a GIN index on (enterprise, field, folded trigrams) finds the terms without reading the
+  a GIN index on (enterprise, folded trigrams) finds the terms without reading the
   enterprise's others. Where it has not (the embedded pgserver ships neither), the search reads
   the enterprise's terms of that field through the primary key and filters them — fewer rows
   than its redemptions (distinct values only), no heap access per redemption — and the index
@@ -248,7 +248,7 @@ def upgrade() -> None:
     if _trigram_available():
         op.execute(
             "CREATE INDEX ix_enrollment_search_term_trgm ON lcm.enrollment_search_term "
-            "USING gin (enterprise_customer_uuid, field, folded gin_trgm_ops)"
+            "USING gin (enterprise_customer_uuid, folded gin_trgm_ops)"
         )
 
     # Who may read the terms: lcm_search only (analysts have offer_redemption itself).

@@ -532,6 +532,7 @@ enrollment_search_term = Table(
     Column("redemptions", BigInteger, nullable=False),
     Column("priced_redemptions", BigInteger, nullable=False),
     CheckConstraint("field IN ('user_email', 'course_title')", name="field"),
+    postgresql_with={"fillfactor": 80},  # room for HOT updates of the counts
     # Where pg_trgm and btree_gin exist, also a GIN index ix_enrollment_search_term_trgm on
     # (enterprise_customer_uuid, folded gin_trgm_ops) — optional, so not declared here.
     schema=LCM,

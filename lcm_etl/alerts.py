@@ -2,7 +2,7 @@
 
 Like ecommerce's usage-alert emails (``send_api_triggered_offer_emails``: low_balance at ≥ 75 %
 used, out_of_balance at ≤ $100 left, each sent once until the offer is replenished), but driven by
-the read model's ``balance_state`` (the page's own thresholds, DESIGN.md):
+the read model's ``balance_state`` (the page's own thresholds, docs/architecture.md):
 
 - an offer's state moving **to low** → ``low_balance``; **to depleted** → ``no_balance``; from low
   or depleted **back to ok** (a top-up, or refunds) → ``replenished``. Other moves (ok ↔ uncapped)

@@ -1,9 +1,9 @@
 """Who gets the Learner Credit Management page (ADR 0003), as a pure function.
 
-The rule (DESIGN.md, "Rules of computation"): the customer's LCM screen flag is not disabled,
-exactly one offer is current, that offer is a first-come-first-serve org-wide offer, and the
-customer has no active subscription plan and no active coupon code. Every "no" carries a reason
-code, so ``eligible`` is true exactly when ``reasons`` is empty.
+The rule (docs/architecture.md, "Eligibility for the page"): the customer's LCM screen flag is
+not disabled, exactly one offer is current, that offer is a first-come-first-serve org-wide offer,
+and the customer has no active subscription plan and no active coupon code. Every "no" carries a
+reason code, so ``eligible`` is true exactly when ``reasons`` is empty.
 
 Whether an offer is current depends on the clock, so this runs at request time from stored dates;
 a stored verdict would serve an offer that ended a minute ago as current.

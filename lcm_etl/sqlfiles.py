@@ -1,21 +1,19 @@
-"""The project's SQL lives in ``sql/`` at the repository root, one file per table or view; this
-module reads those files (once) for the code that runs them with bound parameters."""
+"""The project's SQL lives in ``sql/`` at the repository root, one file per table or view; the build
+ships it inside the package as ``lcm_etl._sql`` (setup.py), and this module reads those files (once)
+through importlib.resources for the code that runs them with bound parameters."""
 
 from __future__ import annotations
 
 import functools
-from pathlib import Path
+from importlib import resources
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+SQL_PACKAGE = "lcm_etl._sql"
 
 
 @functools.cache
 def load(relative_path: str) -> str:
     """The text of ``sql/<relative_path>``."""
-    path = SQL_DIR / relative_path
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"SQL file {path} is missing; lcm-etl must run from a source checkout or an "
-            "editable install (pip install -e .)"
-        )
-    return path.read_text()
+    resource = resources.files(SQL_PACKAGE).joinpath(relative_path)
+    if not resource.is_file():
+        raise FileNotFoundError(f"no SQL file sql/{relative_path} in the lcm_etl package")
+    return resource.read_text(encoding="utf-8")

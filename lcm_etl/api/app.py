@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from lcm_etl import queries
-from lcm_etl.api import routes
+from lcm_etl import __version__, queries
+from lcm_etl.api import metrics, routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.cors import ListedOriginsCORSMiddleware
 from lcm_etl.api.deps import ApiState, BadRequest
@@ -68,7 +68,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         lifespan=lifespan,
         title="lcm-etl",
-        version="0.1.0",
+        version=__version__,
         description=DESCRIPTION,
         docs_url="/docs",
         openapi_url="/openapi.json",
@@ -88,6 +88,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # Inside the error handlers' middleware, so 4xx answers carry the CORS headers too (the
         # portal must be able to read a 401 to know it has to log in again).
         app.add_middleware(ListedOriginsCORSMiddleware, origins=settings.cors_allowed_origins)
+    # Outermost: every request is counted, CORS preflights and errors included.
+    metrics.install(app, engine)
     return app
 
 

@@ -8,6 +8,7 @@ import sys
 import uvicorn
 from fastapi import FastAPI
 
+from lcm_etl.api import metrics
 from lcm_etl.api.app import create_app
 from lcm_etl.settings import ApiAuth, Settings, get_settings
 
@@ -50,12 +51,14 @@ def serve(
     if workers == 1:
         uvicorn.run(app, **common)  # type: ignore[arg-type]
     else:
-        uvicorn.run(
-            "lcm_etl.api.server:app_from_environment",
-            factory=True,
-            workers=workers,
-            **common,  # type: ignore[arg-type]
-        )
+        # The workers count requests in files of one shared folder (see lcm_etl.api.metrics).
+        with metrics.worker_processes():
+            uvicorn.run(
+                "lcm_etl.api.server:app_from_environment",
+                factory=True,
+                workers=workers,
+                **common,  # type: ignore[arg-type]
+            )
 
 
 def app_from_environment() -> FastAPI:

@@ -12,7 +12,7 @@ LARGE_ENTERPRISE_REDEMPTIONS = 100_000  # the size the enrollments goal is state
 
 @dataclasses.dataclass(frozen=True)
 class Goals:
-    """DESIGN.md "Performance", as issue 12 states them against the HTTP floor."""
+    """The performance goals (docs/benchmarks.md), stated against the HTTP floor."""
 
     full_pass_over_limit: float = 3.0
     incremental_over_full: float = 0.02  # 0.5 % changed

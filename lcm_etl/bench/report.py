@@ -213,7 +213,7 @@ def _growth_table(report: dict[str, Any]) -> Table:
 
 
 def _goals_table(report: dict[str, Any]) -> Table:
-    table = Table(title="goals (DESIGN.md, Performance)", title_justify="left")
+    table = Table(title="goals (docs/benchmarks.md)", title_justify="left")
     table.add_column("goal")
     table.add_column("measured", justify="right")
     table.add_column("target", justify="right")

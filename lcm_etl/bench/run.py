@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import json
 import os
 import platform
@@ -11,6 +12,7 @@ import subprocess
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import psutil
 from rich.console import Console
@@ -40,8 +42,24 @@ from lcm_etl.settings import ConfigError, Settings
 CHANGED_FRACTION = MAIN_FRACTION
 
 
+def _editable_checkout() -> Path | None:
+    """The source checkout an editable install (``pip install -e``) runs from; None otherwise."""
+    try:
+        direct_url = importlib.metadata.distribution("lcm-etl").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    info = json.loads(direct_url or "{}")
+    url = str(info.get("url", ""))
+    if not info.get("dir_info", {}).get("editable") or not url.startswith("file://"):
+        return None
+    return Path(unquote(urlsplit(url).path))
+
+
 def _repository_commit() -> dict[str, Any]:
-    root = Path(__file__).resolve().parent.parent.parent
+    """The commit measured, when running from a checkout; an installed wheel has none."""
+    root = _editable_checkout()
+    if root is None:
+        return {"commit": None, "uncommitted_changes": None}
     try:
         commit = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "HEAD"],

@@ -20,6 +20,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
@@ -54,9 +55,10 @@ def generator_fingerprint() -> str:
     """A digest of the demo generator's code: a cached source is only valid for the code that
     wrote it."""
     digest = hashlib.sha256()
-    for path in sorted(Path(demo.__file__).resolve().parent.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    modules = [entry for entry in resources.files(demo).iterdir() if entry.name.endswith(".py")]
+    for module in sorted(modules, key=lambda entry: entry.name):
+        digest.update(module.name.encode())
+        digest.update(module.read_bytes())
     return digest.hexdigest()[:10]
 
 

@@ -28,6 +28,26 @@ app.add_typer(embedded_db_app, name="embedded-db")
 console = Console(stderr=True)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from lcm_etl import __version__
+
+        sys.stdout.write(f"lcm-etl {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Open edX Learner Credit Management backend: ETL, read model and API."""
+
+
 class Scale(enum.StrEnum):
     S = "S"
     M = "M"

@@ -26,7 +26,7 @@ from lcm_etl.demo.catalog import COMPLETE, BadRow
 from lcm_etl.demo.writer import column_is_nullable, open_sink, prepare_tables
 from lcm_etl.ingest.sources import ecommerce
 
-#: The balance-state thresholds of the admin portal (DESIGN.md), used to describe the showcases.
+#: The balance-state thresholds of the admin portal (docs/architecture.md), to describe showcases.
 LOW_BALANCE_FRACTION = Decimal("0.75")
 NO_BALANCE_DOLLARS = Decimal("100")
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import io
 import json
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import fastavro
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = resources.files("lcm_etl.events") / "schemas"
 
 ENROLLMENT_CREATED = "org.openedx.learning.course.enrollment.created.v1"
 ENROLLMENT_CHANGED = "org.openedx.learning.course.enrollment.changed.v1"
@@ -44,15 +45,16 @@ class UndecodableEventData(ValueError):
     """``event_data`` is not a valid Avro encoding under the event type's schema."""
 
 
-def schema_path(event_type: str) -> Path:
+def schema_path(event_type: str) -> Traversable:
     return SCHEMA_DIR / f"{event_type.replace('.', '+')}_schema.avsc"
 
 
 def known_event_types() -> frozenset[str]:
     """Every event type with a vendored schema."""
     return frozenset(
-        path.name.removesuffix("_schema.avsc").replace("+", ".")
-        for path in SCHEMA_DIR.glob("*_schema.avsc")
+        entry.name.removesuffix("_schema.avsc").replace("+", ".")
+        for entry in SCHEMA_DIR.iterdir()
+        if entry.name.endswith("_schema.avsc")
     )
 
 

@@ -7,7 +7,7 @@ request: the pipeline did that work once, at publish time.
 Time-dependent answers (is an offer current, is the enterprise eligible) are evaluated here, at
 request time, from stored dates; the balance clamps and thresholds are applied here too, from the
 raw stored values and the configured thresholds, exactly as the admin portal applies them to the
-analytics API's values (``domain.md`` §2.4–2.5).
+analytics API's values (``docs/architecture.md``, "What the page shows").
 
 Tenancy: the API runs every query inside :func:`tenant_transaction`, which switches to the
 ``lcm_portal`` database role with row-level security keyed by the enterprise, and the queries

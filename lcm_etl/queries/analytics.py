@@ -25,7 +25,7 @@ from lcm_etl.queries.formatting import iso_date, iso_datetime, money, number, uu
 from lcm_etl.queries.paging import Page, PageRequest, offer_id_value, order_by_clause, paged
 from lcm_etl.schema import offer_redemption, offer_summary
 
-# The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer (contracts.md (b)), in order.
+# The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer (all model fields), in order.
 ANALYTICS_OFFER_FIELDS = (
     "offer_id",
     "budgets",
@@ -164,7 +164,7 @@ def analytics_offer(
 
 
 # edx-enterprise-data HEAD EnterpriseLearnerEnrollmentSerializer / EnrollmentsCSVRenderer.header
-# (contracts.md (c)), in the service's order; lcm-etl appends ``amount`` (charged to the offer).
+# in the service's order; lcm-etl appends ``amount`` (charged to the offer).
 ENROLLMENT_FIELDS = (
     "enrollment_id",
     "enterprise_enrollment_id",

@@ -165,7 +165,7 @@ def learner_credit_page(
     now: dt.datetime | None = None,
     facts: EligibilityFacts | None = None,
 ) -> dict[str, Any] | None:
-    """Everything the LCM page needs, as DESIGN.md's JSON; ``None`` for an unknown enterprise.
+    """Everything the LCM page needs, as one JSON answer; ``None`` for an unknown enterprise.
 
     Offers are listed current first, then by start (newest first; open starts last), then id.
     """

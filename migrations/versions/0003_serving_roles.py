@@ -1,4 +1,4 @@
-"""Serving (issue 4): database roles lcm_reader and lcm_portal, row-level security, analysts' views.
+"""Serving: database roles lcm_reader and lcm_portal, row-level security, analysts' views.
 
 - ``lcm_reader`` (NOLOGIN): analysts. USAGE on schema ``lcm``, SELECT on its tables and views, and
   on tables created later (default privileges). It sees every tenant — analysts compare customers —
@@ -10,8 +10,9 @@
   member of ``lcm_portal``: this migration grants it to the migrating user.
 - RLS is ENABLED, not FORCED: the pipeline writes as the table owner (the migrating user), and
   owners bypass RLS unless forced. A writer that is not the owner would need its own policy.
-- Analysts' views (``sql/views/*.sql``, one file per view) run with the invoker's rights where the
-  server supports it (PostgreSQL ≥ 15), so RLS applies through them too.
+- Analysts' views (declared in ``sql/views/*.sql``; their text as of this revision is inlined
+  below) run with the invoker's rights where the server supports it (PostgreSQL ≥ 15), so RLS
+  applies through them too.
 
 Roles are cluster-global while this migration runs per database, possibly for many databases at
 once (tests migrate in parallel): they are created only if missing, and a concurrent creator's
@@ -25,7 +26,6 @@ Revises: 0002
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from alembic import op
 from sqlalchemy import text
@@ -37,8 +37,87 @@ depends_on: str | Sequence[str] | None = None
 
 READER = "lcm_reader"
 PORTAL = "lcm_portal"
-VIEWS_DIR = Path(__file__).resolve().parents[2] / "sql" / "views"
-VIEWS = ("v_offer_balance", "v_offer_redemption", "v_offer_utilization_daily")
+# The analysts' views as this revision created them (frozen: later changes ship as new revisions).
+VIEWS = {
+    "v_offer_balance": """
+CREATE OR REPLACE VIEW lcm.v_offer_balance AS
+SELECT
+    s.enterprise_customer_uuid,
+    s.enterprise_name,
+    s.offer_id,
+    s.display_name,
+    s.status,
+    s.start_datetime,
+    s.end_datetime,
+    (s.start_datetime IS NULL OR s.start_datetime <= now())
+        AND (s.end_datetime IS NULL OR now() <= s.end_datetime) AS is_current,
+    s.usage_type,
+    s.discount_value,
+    s.is_fcfs_org_wide,
+    s.max_discount,
+    s.amount_spent,
+    s.amount_refunded,
+    s.amount_of_offer_spent AS net_spent,
+    s.remaining_balance,
+    s.percent_of_offer_spent,
+    s.redeemed_funds,
+    s.remaining_funds,
+    s.percent_utilized,
+    s.balance_state,
+    s.enrollment_count,
+    s.learner_count,
+    s.first_spend_at,
+    s.last_spend_at,
+    s.total_discount_ecommerce,
+    s.ecommerce_drift,
+    s.data_as_of
+FROM lcm.offer_summary AS s;
+""",
+    "v_offer_redemption": """
+CREATE OR REPLACE VIEW lcm.v_offer_redemption AS
+SELECT
+    r.enterprise_customer_uuid,
+    s.enterprise_name,
+    r.offer_id,
+    s.display_name AS offer_display_name,
+    r.order_number,
+    r.order_line_id,
+    r.lms_user_id,
+    r.user_email,
+    r.course_key,
+    r.courserun_key,
+    r.course_title,
+    r.course_list_price,
+    r.amount,
+    r.amount_refunded,
+    r.amount - r.amount_refunded AS net_amount,
+    r.amount_learner_paid,
+    r.redeemed_at,
+    r.enrollment_date,
+    r.is_refunded,
+    r.refunded_at
+FROM lcm.offer_redemption AS r
+LEFT JOIN lcm.offer_summary AS s ON s.offer_id = r.offer_id;
+""",
+    "v_offer_utilization_daily": """
+CREATE OR REPLACE VIEW lcm.v_offer_utilization_daily AS
+SELECT
+    d.enterprise_customer_uuid,
+    d.offer_id,
+    s.display_name AS offer_display_name,
+    d.day,
+    d.amount_spent,
+    d.amount_refunded,
+    d.amount_spent - d.amount_refunded AS net_spent,
+    d.cumulative_net_spent,
+    s.max_discount,
+    d.remaining_balance,
+    CASE WHEN s.max_discount > 0 THEN d.cumulative_net_spent / s.max_discount END
+        AS cumulative_percent_spent
+FROM lcm.offer_utilization_daily AS d
+LEFT JOIN lcm.offer_summary AS s ON s.offer_id = d.offer_id;
+""",
+}
 
 TENANT_POLICY = "lcm_portal_tenant"
 READER_POLICY = "lcm_reader_all_tenants"
@@ -140,8 +219,8 @@ def upgrade() -> None:
         )
 
     invoker_rights = _server_version() >= 150000
-    for view in VIEWS:
-        op.execute((VIEWS_DIR / f"{view}.sql").read_text(encoding="utf-8"))
+    for view, create in VIEWS.items():
+        op.execute(create)
         if invoker_rights:
             op.execute(f"ALTER VIEW lcm.{view} SET (security_invoker = true)")
         op.execute(f"GRANT SELECT ON lcm.{view} TO {READER}")

@@ -1,6 +1,6 @@
 -- lcm.enterprise_eligibility: one row per enterprise known to any source (every enterprise of
 -- email_policy: a learner-credit offer or coupon in ecommerce, an LMS customer, a license-manager
--- agreement) with the facts of the LCM page's eligibility rule (ADR 3, DESIGN.md) and its verdict
+-- agreement) with the facts of the LCM page's eligibility rule (ADR 3, lcm_etl/eligibility.py) and its verdict
 -- at :now, the publish's data_as_of. The page re-evaluates the verdict at request time from the
 -- stored offer dates and windows (lcm_etl.eligibility), so is_eligible and reasons here are "as
 -- of data_as_of"; the rule and its reason codes are the same.

@@ -1,6 +1,7 @@
 -- v_offer_balance: one row per enterprise learner-credit offer — its budget, spend and balance,
 -- raw and as the admin portal shows them (clamped), with is_current evaluated when queried.
--- Columns: docs/data-dictionary.md. Created by migration 0003 (re-run it after editing).
+-- Columns: docs/data-dictionary.md. Declared here; a change ships as a new Alembic revision
+-- that inlines the new text (see docs/architecture.md, "Schema changes").
 CREATE OR REPLACE VIEW lcm.v_offer_balance AS
 SELECT
     s.enterprise_customer_uuid,

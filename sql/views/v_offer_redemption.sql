@@ -1,6 +1,7 @@
 -- v_offer_redemption: one row per enrollment paid by an offer (order line × offer discount), with
 -- the offer's display name and the amount still charged after refunds.
--- Columns: docs/data-dictionary.md. Created by migration 0003 (re-run it after editing).
+-- Columns: docs/data-dictionary.md. Declared here; a change ships as a new Alembic revision
+-- that inlines the new text (see docs/architecture.md, "Schema changes").
 CREATE OR REPLACE VIEW lcm.v_offer_redemption AS
 SELECT
     r.enterprise_customer_uuid,

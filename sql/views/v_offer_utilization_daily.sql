@@ -1,6 +1,7 @@
 -- v_offer_utilization_daily: one row per offer per UTC day with spend or refund activity (days
 -- without activity are omitted), with the running share of the budget used.
--- Columns: docs/data-dictionary.md. Created by migration 0003 (re-run it after editing).
+-- Columns: docs/data-dictionary.md. Declared here; a change ships as a new Alembic revision
+-- that inlines the new text (see docs/architecture.md, "Schema changes").
 CREATE OR REPLACE VIEW lcm.v_offer_utilization_daily AS
 SELECT
     d.enterprise_customer_uuid,

@@ -53,7 +53,7 @@ def test_airflow_runs_locally_on_postgres_with_the_project_installed(
     for name, command in AIRFLOW_SERVICES.items():
         service = services[name]
         assert service["command"] == command
-        assert service["build"] == "."
+        assert service["build"] == {"context": ".", "target": "airflow"}
         env = service["environment"]
         assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
         assert urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]).hostname == "postgres"
@@ -69,13 +69,16 @@ def test_airflow_runs_locally_on_postgres_with_the_project_installed(
     pinned = re.search(r'"apache-airflow==([0-9.]+)"', (REPO / "pyproject.toml").read_text())
     assert pinned is not None
     assert f"ARG AIRFLOW_VERSION={pinned.group(1)}" in dockerfile
-    assert "FROM apache/airflow:${AIRFLOW_VERSION}" in dockerfile
-    assert "-e /opt/lcm-etl" in dockerfile
+    assert "FROM apache/airflow:${AIRFLOW_VERSION} AS airflow" in dockerfile
 
 
 def test_the_api_and_the_consumer_run_lcm_etl_against_the_stack(compose: dict[str, Any]) -> None:
     services = _services(compose)
     api, consumer = services["lcm-api"], services["lcm-consumer"]
+    for service in (api, consumer, services["lcm-demo-source"]):
+        assert service["build"] == {"context": ".", "target": "runtime"}
+        assert "lcm-data:/data" in service["volumes"]
+    assert api["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     assert api["entrypoint"] == ["lcm-etl"]
     assert api["command"][0] == "serve"
     assert "0.0.0.0" in api["command"]

@@ -28,7 +28,7 @@ _examples = itertools.count()
 
 
 def expected_summary(cap: Decimal | None, spent: Decimal, refunded: Decimal) -> dict[str, object]:
-    """The rules of DESIGN.md, written out plainly."""
+    """The balance rules (docs/architecture.md, "Rules of computation"), written out plainly."""
     net = spent - refunded
     if cap is None:
         return {

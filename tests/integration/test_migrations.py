@@ -1,15 +1,21 @@
 """Schema changes go through Alembic only: the migrations build exactly the schema the code
-declares (``alembic check``), there is one head, and they go down and up again cleanly."""
+declares (tables in ``lcm_etl.schema``, views in ``sql/views/``), there is one head, they go down
+and up again cleanly, and a revision never reads the live files (it means the same thing forever).
+"""
 
 from __future__ import annotations
 
+import ast
+from importlib import resources
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 
-from lcm_etl import migrate
+from lcm_etl import migrate, sqlfiles
 from lcm_etl.db import make_engine
 from lcm_etl.schema import metadata
 
@@ -38,7 +44,7 @@ def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:  # ty
 
 
 def test_there_is_one_head(engine) -> None:  # type: ignore[no-untyped-def]
-    heads = ScriptDirectory.from_config(migrate.alembic_config(engine)).get_heads()
+    heads = migrate.scripts().get_heads()
     assert len(heads) == 1
 
 
@@ -58,9 +64,72 @@ def test_downgrade_to_base_and_upgrade_again(empty_database_url: URL) -> None:
         migrate.upgrade(engine)
         with engine.connect() as conn:
             version = conn.execute(text("SELECT version_num FROM lcm.alembic_version")).scalar()
-        assert (
-            version
-            == ScriptDirectory.from_config(migrate.alembic_config(engine)).get_current_head()
-        )
+        assert version == migrate.scripts().get_current_head()
     finally:
         engine.dispose()
+
+
+def _declared_views() -> dict[str, str]:
+    folder = resources.files(sqlfiles.SQL_PACKAGE) / "views"
+    return {
+        entry.name.removesuffix(".sql"): entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    }
+
+
+def _view_definitions(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class AS c "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'lcm' AND c.relkind = 'v'"
+        )
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def test_the_migrations_build_exactly_the_declared_views(engine) -> None:  # type: ignore[no-untyped-def]
+    """Editing ``sql/views/<view>.sql`` without a revision that applies the new text fails here.
+
+    The declared text is applied in a transaction that is rolled back, and PostgreSQL's own
+    rendering of both definitions is compared (so spacing and comments do not matter)."""
+    declared = _declared_views()
+    with engine.connect() as conn:
+        migrated = _view_definitions(conn)
+        assert sorted(migrated) == sorted(declared)
+        for name, create in declared.items():
+            conn.execute(text(f"DROP VIEW lcm.{name} CASCADE"))
+            conn.exec_driver_sql(create)
+        wanted = _view_definitions(conn)
+        conn.rollback()
+    stale = sorted(name for name in declared if migrated[name] != wanted[name])
+    assert stale == [], (
+        f"views {stale} differ from sql/views/: ship the new text in a new Alembic revision"
+    )
+
+
+# Names through which a revision could read a file at run time.
+FILE_ACCESS = {"open", "read_text", "read_bytes", "Path", "__file__", "pathlib", "resources"}
+FILE_ACCESS |= {"sqlfiles", "lcm_etl.sqlfiles", "importlib.resources"}
+
+
+@pytest.mark.parametrize(
+    "revision", [script.revision for script in migrate.scripts().walk_revisions()]
+)
+def test_a_revision_never_reads_live_files(revision: str) -> None:
+    """A revision inlines the SQL it applies: reading ``sql/`` would change what an old revision
+    does whenever the file is edited."""
+    script = migrate.scripts().get_revision(revision)
+    assert script is not None
+    assert script.path is not None
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(Path(script.path).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update(alias.name for alias in node.names)
+            names.add(getattr(node, "module", None) or "")
+    assert names & FILE_ACCESS == set()

@@ -1,4 +1,4 @@
-"""The eligibility rule (ADR 0003 as DESIGN.md states it), a pure function of offers, facts, now."""
+"""The eligibility rule (ADR 0003; docs/architecture.md), a pure function of offers, facts, now."""
 
 from __future__ import annotations
 

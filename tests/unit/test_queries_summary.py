@@ -1,5 +1,5 @@
-"""The admin portal's summary clamps and balance thresholds (domain.md §2.4–2.5), server-side,
-and the JSON rendering rules of the contracts."""
+"""The admin portal's summary clamps and balance thresholds, server-side (docs/architecture.md,
+"What the page shows"), and the JSON rendering rules of the contracts."""
 
 from __future__ import annotations
 

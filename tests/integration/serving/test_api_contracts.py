@@ -1,7 +1,8 @@
 """Contract tests: our HTTP answers against the real services' payload shapes, field by field.
 
-The expected key sets and JSON types below are copied from the contracts (contracts.md (a)–(c),
-domain.md §2.7 / §3.3 / §4.6), not from lcm_etl, so a drift in our code cannot hide itself.
+The expected key sets and JSON types below are copied from the services' serializers (named at
+each constant; docs/architecture.md, "Contracts served"), not from lcm_etl, so a drift in our code
+cannot hide itself.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
 DATE = re.compile(r"^\d{4}-\d\d-\d\d$")
 DASHED_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
-# contracts.md (b), HEAD shape of EnterpriseOfferSerializer, with JSON types.
+# edx-enterprise-data, HEAD shape of EnterpriseOfferSerializer, with JSON types.
 ANALYTICS_OFFER_TYPES = {
     "offer_id": str,
     "budgets": list,
@@ -51,7 +52,7 @@ ANALYTICS_OFFER_TYPES = {
 }
 ANALYTICS_ENVELOPE = ["next", "previous", "count", "num_pages", "current_page", "start", "results"]
 
-# contracts.md (c): EnrollmentsCSVRenderer.header at HEAD — the serializer's field order.
+# edx-enterprise-data: EnrollmentsCSVRenderer.header at HEAD — the serializer's field order.
 ENROLLMENT_HEADER = """enrollment_id, enterprise_enrollment_id, is_consent_granted, paid_by,
 user_current_enrollment_mode, enrollment_date, unenrollment_date, unenrollment_end_within_date,
 is_refunded, seat_delivery_method, offer_id, offer_name, offer_type, coupon_code, coupon_name,
@@ -65,7 +66,7 @@ created, course_api_url, total_learning_time_hours, is_subsidy, course_product_l
 enterprise_flex_group_name, enterprise_flex_group_uuid, course_progress, course_passing_grade"""
 SERVICE_ENROLLMENT_FIELDS = [f.strip() for f in ENROLLMENT_HEADER.replace("\n", " ").split(",")]
 
-# contracts.md (a) field table: ConditionalOffer fields + the serializer's 8 appended keys.
+# ecommerce EnterpriseAdminOfferApiSerializer: ConditionalOffer fields + its 8 appended keys.
 ADMIN_OFFER_TYPES = {
     "id": int,
     "name": str,

@@ -1,5 +1,6 @@
-"""learner_credit_page against a real read model: DESIGN.md's page JSON, the admin portal's clamps
-and thresholds (domain.md §2.4–2.5), request-time currency, eligibility and freshness."""
+"""learner_credit_page against a real read model: the page JSON, the admin portal's clamps and
+thresholds (docs/architecture.md, "What the page shows" and "Balance state"), request-time
+currency, eligibility and freshness."""
 
 from __future__ import annotations
 

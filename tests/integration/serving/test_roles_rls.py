@@ -3,11 +3,9 @@ with hand-written SQL; lcm_reader reads every tenant and the analysts' views; ne
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
@@ -22,7 +20,6 @@ TENANT_TABLES = ("offer_summary", "offer_redemption", "offer_utilization_daily")
 VIEWS = ("v_offer_balance", "v_offer_redemption", "v_offer_utilization_daily")
 SET_TENANT = text("SELECT set_config('lcm.enterprise_uuid', :e, true)")
 RLS_ON = text("SELECT relrowsecurity FROM pg_class WHERE oid = 'lcm.offer_summary'::regclass")
-MIGRATION = Path(migrate.MIGRATIONS_DIR) / "versions" / "0003_serving_roles.py"
 
 
 @pytest.fixture
@@ -184,12 +181,9 @@ def test_migration_downgrades_and_upgrades_again(database_url) -> None:  # type:
 
 
 def _load_migration():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("migration_0003", MIGRATION)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    revision = migrate.scripts().get_revision("0003")
+    assert revision is not None
+    return revision.module
 
 
 def test_role_creation_survives_a_concurrent_creator(engine: Engine) -> None:

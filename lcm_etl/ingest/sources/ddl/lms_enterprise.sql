@@ -201,6 +201,6 @@ CREATE TABLE IF NOT EXISTS `consent_datasharingconsent` (
 --   enterprise_systemwideenterpriseuserroleassignment (user_id, role_id -> enterprise_systemwideenterpriserole
 --     .name in {'enterprise_admin','enterprise_learner','enterprise_openedx_operator','enterprise_catalog_admin',
 --     'enterprise_provisioning_admin'}, enterprise_customer_id, applies_to_all_contexts). These rows become the
---     JWT `roles` claim ('enterprise_admin:<dashed uuid>', 'enterprise_openedx_operator:*'); see contracts.md.
+--     JWT `roles` claim ('enterprise_admin:<dashed uuid>', 'enterprise_openedx_operator:*'); see lcm_etl/api/auth.py.
 --   enterprise_enterprisecourseenrollment (enterprise_customer_user_id, course_id, ...): the LMS side of an
 --     enterprise enrollment (it feeds the LPR's enterprise_enrollment_id).

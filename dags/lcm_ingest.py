@@ -31,7 +31,9 @@ pipeline's advisory lock), then updates the **lcm_landing** asset, which schedul
 **When:** every hour at :00 UTC (incremental; the run of `LCM_FULL_PASS_HOUR_UTC` re-reads
 everything) **or** as soon as the event consumer (`lcm-etl consume-events`) posts an event on the
 **lcm_event_bus** asset — then only the enterprises named in the events' `extra`
-(`{"enterprise_uuids": [...]}`) are re-read (a targeted ingest).
+(`{"enterprise_uuids": [...]}`) are re-read (a targeted ingest), and published in the same
+task (`LCM_EVENT_PUBLISH_IN_INGEST`, on by default: one scheduler hop and one task start-up fewer
+between the event and the page; the `lcm_publish` run that follows then skips).
 
 **Manual runs:** params `mode` (auto | full | incremental | targeted) and `enterprise_uuids`.
 
@@ -86,6 +88,7 @@ def lcm_ingest() -> None:
         outlet_events[LANDING].extra = {
             "trigger": summary["trigger"],
             "ingest_run_id": summary["run_id"],
+            "published": "published_run_id" in summary,
         }
         return summary
 

@@ -78,6 +78,20 @@ def read_model_engine(settings: Settings, **kwargs: Any) -> Engine:
     return engine
 
 
+def pipeline_engine(settings: Settings) -> Engine:
+    """The read-model engine of the pipeline's stages. Every session starts with the publish's
+    ``temp_buffers`` (which PostgreSQL lets a session set only before its first temporary table,
+    and an ingest creates some), so one engine and its pooled sessions can serve an ingest, then
+    a publish — pass after pass, for a long-running consumer — without new connections."""
+    return read_model_engine(
+        settings,
+        connect_args={
+            "application_name": "lcm-etl",
+            "options": f"-c temp_buffers={settings.transform_work_mem_mb}MB",
+        },
+    )
+
+
 def read_replica_engine(settings: Settings, **kwargs: Any) -> Engine:
     """The engine the readers use (API, ``lcm-etl page``): ``LCM_READ_DATABASE_URL`` — a
     physical standby of the read model — when set, else the read model itself."""

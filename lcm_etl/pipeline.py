@@ -17,10 +17,10 @@ import time
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from lcm_etl import runlog
-from lcm_etl.db import pipeline_lock, read_model_engine
+from lcm_etl.db import pipeline_engine, pipeline_lock
 from lcm_etl.ingest.stage import ingest_sources
 from lcm_etl.modes import Mode, Trigger
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress, timed
@@ -38,12 +38,17 @@ def ingest(
     trigger: Trigger,
     enterprise_uuids: Sequence[uuid.UUID] = (),
     progress: ProgressReporter | None = None,
+    engine: Engine | None = None,
 ) -> StageResult:
-    """Extract from the sources and land in ``lcm_raw``, in one transaction under the lock."""
+    """Extract from the sources and land in ``lcm_raw``, in one transaction under the lock.
+
+    ``engine``: a :func:`~lcm_etl.db.pipeline_engine` to reuse (the caller disposes of it);
+    otherwise one is made for this stage."""
     if mode == "targeted" and not enterprise_uuids:
         raise ValueError("a targeted ingest needs at least one enterprise UUID")
     progress = progress or NullProgress()
-    engine = read_model_engine(settings)
+    owned = engine is None
+    engine = engine or pipeline_engine(settings)
     started = time.perf_counter()
     try:
         with (
@@ -75,15 +80,22 @@ def ingest(
             )
         return runlog.result(engine, run_id, time.perf_counter() - started)
     finally:
-        engine.dispose()
+        if owned:
+            engine.dispose()
 
 
 def publish(
-    settings: Settings, *, trigger: Trigger, progress: ProgressReporter | None = None
+    settings: Settings,
+    *,
+    trigger: Trigger,
+    progress: ProgressReporter | None = None,
+    engine: Engine | None = None,
 ) -> StageResult:
-    """Transform what was landed since the last publish, reconcile, and publish atomically."""
+    """Transform what was landed since the last publish, reconcile, and publish atomically.
+    (``engine``: as for :func:`ingest`.)"""
     progress = progress or NullProgress()
-    engine = read_model_engine(settings)
+    owned = engine is None
+    engine = engine or pipeline_engine(settings)
     started = time.perf_counter()
     try:
         with pipeline_lock(engine, settings.lock_timeout_seconds):
@@ -121,7 +133,8 @@ def publish(
                     vacuum_read_model(conn.execution_options(isolation_level="AUTOCOMMIT"))
         return runlog.result(engine, run_id, time.perf_counter() - started)
     finally:
-        engine.dispose()
+        if owned:
+            engine.dispose()
 
 
 def run_pass(
@@ -131,10 +144,23 @@ def run_pass(
     trigger: Trigger,
     enterprise_uuids: Sequence[uuid.UUID] = (),
     progress: ProgressReporter | None = None,
+    engine: Engine | None = None,
 ) -> PassResult:
-    """One pass: ingest, then publish what it landed."""
-    ingested = ingest(
-        settings, mode=mode, trigger=trigger, enterprise_uuids=enterprise_uuids, progress=progress
-    )
-    published = publish(settings, trigger=trigger, progress=progress)
+    """One pass: ingest, then publish what it landed, over one engine (``engine``, or one made
+    for the pass)."""
+    owned = engine is None
+    engine = engine or pipeline_engine(settings)
+    try:
+        ingested = ingest(
+            settings,
+            mode=mode,
+            trigger=trigger,
+            enterprise_uuids=enterprise_uuids,
+            progress=progress,
+            engine=engine,
+        )
+        published = publish(settings, trigger=trigger, progress=progress, engine=engine)
+    finally:
+        if owned:
+            engine.dispose()
     return PassResult(ingest=ingested, publish=published)

@@ -75,16 +75,29 @@ class PublishOutcome:
         }
 
 
+#: A temporary table up to this many rows gets no index: the planner hashes or scans so few rows
+#: at no cost, and a targeted publish's small tables would otherwise cost as many catalog-writing
+#: statements. (Every one is ANALYZEd, even an empty one: without statistics the planner takes
+#: a never-analyzed table for ten pages of rows and may scan a landing table whole to join it.)
+SMALL_TEMP_TABLE_ROWS = 500
+
+
 def _temp_table(
     conn: Connection, name: str, sql_file: str, params: dict[str, Any] | None = None
 ) -> int:
-    """Materialize ``sql/<sql_file>`` as temporary table ``name`` (a fixed identifier)."""
-    conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    """Materialize ``sql/<sql_file>`` as temporary table ``name`` (a fixed identifier), once per
+    publish transaction (ON COMMIT DROP ends it with the transaction, committed or not)."""
     result = conn.execute(
         text(f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {sqlfiles.load(sql_file)}"), params or {}
     )
     conn.execute(text(f"ANALYZE {name}"))
     return int(result.rowcount)
+
+
+def _index(conn: Connection, rows: int, ddl: str) -> None:
+    """``CREATE [UNIQUE] INDEX`` on a temporary table of ``rows`` rows, unless it is small."""
+    if rows > SMALL_TEMP_TABLE_ROWS:
+        conn.execute(text(ddl))
 
 
 def configure_session(conn: Connection, settings: Settings) -> None:
@@ -110,21 +123,26 @@ def merge(
     source: str,
     *,
     scope: str | None,
+    using: str | None = None,
 ) -> tuple[int, int]:
     """Make ``target`` hold exactly ``source``'s rows within ``scope``; return (written, deleted).
 
     ``scope`` is a SQL predicate on the target alias ``t`` selecting the rows ``source`` replaces
-    (None: the whole table). Identical rows are not rewritten.
+    (None: the whole table), optionally over a table joined in with ``using`` (``DELETE …
+    USING``: a join the planner may drive from a small scope table into the target's index,
+    where an ``EXISTS`` was planned as a walk through the whole target). Identical rows are not
+    rewritten.
     """
     key = [c.name for c in target.primary_key.columns]
     values = [c.name for c in target.columns if c.name not in key]
     columns = ", ".join(c.name for c in target.columns)
     key_match = " AND ".join(f"n.{k} = t.{k}" for k in key)
     where_scope = f"({scope}) AND " if scope else ""
+    joined = f" USING {using}" if using else ""
     # Identifiers come from Table metadata and code constants, never from input.
     deleted = conn.execute(
         text(
-            f"DELETE FROM {target.fullname} AS t WHERE {where_scope}"  # noqa: S608
+            f"DELETE FROM {target.fullname} AS t{joined} WHERE {where_scope}"  # noqa: S608
             f"NOT EXISTS (SELECT 1 FROM {source} AS n WHERE {key_match})"
         )
     ).rowcount
@@ -154,17 +172,17 @@ def publish_read_model(
     scope_params = {"since_run": -1 if full else since_landing_run, "full": full}
 
     with progress.step("transform learner-credit offers"):
-        _temp_table(conn, "lc_offer", "transform/lc_offer.sql")
-        conn.execute(text("CREATE UNIQUE INDEX ON lc_offer (offer_id)"))
+        offers = _temp_table(conn, "lc_offer", "transform/lc_offer.sql")
+        _index(conn, offers, "CREATE UNIQUE INDEX ON lc_offer (offer_id)")
         # Issue 3: whose learner emails may be shown (data-sharing consent); the redemptions
         # and the scope of an incremental publish read it.
-        _temp_table(
+        policies = _temp_table(
             conn,
             "email_policy",
             "transform/email_policy.sql",
             {"hide_unknown": settings.hide_emails_when_consent_unknown},
         )
-        conn.execute(text("CREATE UNIQUE INDEX ON email_policy (enterprise_customer_uuid)"))
+        _index(conn, policies, "CREATE UNIQUE INDEX ON email_policy (enterprise_customer_uuid)")
 
     with progress.step("transform scope"):
         _temp_table(conn, "changed_offer", "transform/changed_offer.sql")
@@ -175,19 +193,21 @@ def publish_read_model(
             scope_orders = _temp_table(
                 conn, "scope_order", "transform/scope_order_incremental.sql", scope_params
             )
-        conn.execute(text("CREATE UNIQUE INDEX ON scope_order (order_id)"))
+        _index(conn, scope_orders, "CREATE UNIQUE INDEX ON scope_order (order_id)")
 
     with progress.step("transform order lines and discounts"):
-        _temp_table(conn, "scoped_line", "transform/scoped_line.sql", {"full": full})
-        conn.execute(text("CREATE INDEX ON scoped_line (order_id)"))
-        _temp_table(conn, "scoped_discount", "transform/scoped_discount.sql", {"full": full})
-        conn.execute(text("CREATE INDEX ON scoped_discount (order_id)"))
+        lines = _temp_table(conn, "scoped_line", "transform/scoped_line.sql", {"full": full})
+        _index(conn, lines, "CREATE INDEX ON scoped_line (order_id)")
+        discounts = _temp_table(
+            conn, "scoped_discount", "transform/scoped_discount.sql", {"full": full}
+        )
+        _index(conn, discounts, "CREATE INDEX ON scoped_discount (order_id)")
 
     with progress.step("publish lcm.offer_redemption", total=None) as tracker:
         _temp_table(conn, "new_offer_redemption", "transform/offer_redemption.sql")
         _temp_table(conn, "old_redemption", "transform/old_redemption.sql", {"full": full})
         scope_offers = _temp_table(conn, "scope_offer", "transform/scope_offer.sql", scope_params)
-        conn.execute(text("CREATE UNIQUE INDEX ON scope_offer (offer_id)"))
+        _index(conn, scope_offers, "CREATE UNIQUE INDEX ON scope_offer (offer_id)")
         if not full:
             _temp_table(conn, "summary_before", "reconcile/summary_before.sql")
         written, deleted = merge(
@@ -221,10 +241,8 @@ def publish_read_model(
             conn,
             offer_utilization_daily,
             "new_offer_utilization_daily",
-            scope=None
-            if full
-            else "EXISTS (SELECT 1 FROM scope_offer AS s "
-            "WHERE s.offer_id = t.offer_id AND t.day >= s.start_day)",
+            scope=None if full else "s.offer_id = t.offer_id AND t.day >= s.start_day",
+            using=None if full else "scope_offer AS s",
         )
         tracker.advance(daily_written)
 

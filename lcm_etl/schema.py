@@ -300,7 +300,23 @@ raw_lms_customer_user = landing_table(
     Column("active", Boolean, nullable=False),
     Column("linked", Boolean, nullable=False),
     Column("modified", TZ, nullable=False),
+    # (LMS user, enterprise): how a redemption finds its learner's enterprise enrollments (0007).
+    Index("ix_lms_enterprisecustomeruser_user", "user_id", "enterprise_customer_id"),
     comment="One row per LMS enterprise_enterprisecustomeruser (an LMS user linked to a customer).",
+)
+
+raw_lms_course_enrollment = landing_table(
+    "lms_enterprisecourseenrollment",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_user_id", Integer, nullable=False),
+    Column("course_id", Text, nullable=False),
+    Column("modified", TZ, nullable=False),
+    # (customer user, course run): unique in the LMS; how a redemption finds its enrollment id.
+    Index("ix_lms_enterprisecourseenrollment_lookup", "enterprise_customer_user_id", "course_id"),
+    comment=(
+        "One row per LMS enterprise_enterprisecourseenrollment: a learner's enrollment in a "
+        "course run through an enterprise (its id is the enrollments' enterprise_enrollment_id)."
+    ),
 )
 
 raw_lms_consent = landing_table(
@@ -491,6 +507,9 @@ offer_redemption = Table(
     Column("is_refunded", Boolean, nullable=False),
     Column("amount_refunded", Money, nullable=False),
     Column("refunded_at", TZ),
+    # The LMS enterprise_enterprisecourseenrollment id of this learner, enterprise and course
+    # run when the LMS source has one, else order_line_id (migration 0007).
+    Column("enterprise_enrollment_id", BigInteger, nullable=False),
     Index(None, "offer_id", "enrollment_date"),
     Index(None, "enterprise_customer_uuid", "offer_id"),
     # An enterprise's enrollments newest first (the enrollments page's default order and its
@@ -509,6 +528,14 @@ offer_redemption = Table(
         "ix_offer_redemption_offer_learner",
         "offer_id",
         text("coalesce(lms_user_id, - ecommerce_user_id)"),
+    ),
+    # An offer's refunds by refund day (the few refunded rows, not the offer's whole history):
+    # the daily utilization a publish recomputes from a day on (migration 0010).
+    Index(
+        "ix_offer_redemption_offer_refund_day",
+        "offer_id",
+        text("((refunded_at AT TIME ZONE 'UTC'::text)::date)"),
+        postgresql_where=text("amount_refunded > 0::numeric AND refunded_at IS NOT NULL"),
     ),
     # The enrollments search: the rows of the terms lcm.enrollment_search_terms() found (text
     # equality is LEAKPROOF, so these serve the search under row-level security; migration 0009).

@@ -151,6 +151,18 @@ class Settings(BaseSettings):
     """How long a waiting consumer blocks on XREADGROUP before it checks for a stop request."""
     event_bus_claim_min_idle_ms: int = Field(default=60_000, ge=0)
     """Entries pending this long with another consumer of the group are reclaimed (XAUTOCLAIM)."""
+    event_bus_drain_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+    """Before it refreshes, the consumer lands every entry the streams hold, batch after batch,
+    up to this many: a burst becomes one refresh, and a stream that never pauses cannot postpone
+    the refresh forever."""
+    event_targeted_max_enterprises: int = Field(default=500, ge=1, le=100_000)
+    """A refresh for events naming more enterprises than this is an incremental pass instead of
+    a targeted one (above it, the targeted pass would cost about as much, and keep growing)."""
+    event_publish_in_ingest: bool = True
+    """With Airflow: an ingest run started by event-bus asset events also publishes, in the same
+    task, instead of leaving it to the lcm_publish run its landing asset starts (which then has
+    nothing left to do). One task instead of two on the event path: one scheduler hop and one
+    task start-up fewer between the event and the page (docs/benchmarks.md)."""
     full_pass_hour_utc: int = Field(default=0, ge=0, le=23)
     """The scheduled ingest of this UTC hour re-reads every source row (daily full pass)."""
     notify_timeout_seconds: float = Field(default=20.0, gt=0, le=300)

@@ -125,8 +125,14 @@ def ingest(
     logical_date: dt.datetime | None = None,
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Extract and land (the ``lcm_ingest`` DAG). Raises ``pipeline.PassFailed`` to be retried."""
+    """Extract and land (the ``lcm_ingest`` DAG). Raises ``pipeline.PassFailed`` to be retried.
+
+    A run started by event-bus asset events also publishes, right away in this task, when
+    ``LCM_EVENT_PUBLISH_IN_INGEST`` is on (the default): the summary then has
+    ``published_run_id``, and the lcm_publish run its landing asset starts skips the publish.
+    """
     from lcm_etl import pipeline
+    from lcm_etl.db import pipeline_engine
 
     settings = settings or get_settings()
     plan = plan_ingest(
@@ -136,10 +142,22 @@ def ingest(
         logical_date=logical_date,
         full_pass_hour_utc=settings.full_pass_hour_utc,
     )
-    result = pipeline.ingest(
-        settings, mode=plan.mode, trigger=plan.trigger, enterprise_uuids=plan.enterprise_uuids
-    )
-    return _summary(result) | {"trigger": plan.trigger}
+    engine = pipeline_engine(settings)  # one engine for both stages of the event path
+    try:
+        result = pipeline.ingest(
+            settings,
+            mode=plan.mode,
+            trigger=plan.trigger,
+            enterprise_uuids=plan.enterprise_uuids,
+            engine=engine,
+        )
+        summary = _summary(result) | {"trigger": plan.trigger}
+        if plan.trigger == "event" and settings.event_publish_in_ingest:
+            published = pipeline.publish(settings, trigger="event", engine=engine)
+            summary["published_run_id"] = published.run_id
+    finally:
+        engine.dispose()
+    return summary
 
 
 def publish(
@@ -148,11 +166,18 @@ def publish(
     asset_event_extras: Sequence[Mapping[str, Any]] = (),
     settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Transform, reconcile, publish (the ``lcm_publish`` DAG)."""
+    """Transform, reconcile, publish (the ``lcm_publish`` DAG) — unless every landing event that
+    started this run says its ingest task published already (``published``)."""
     from lcm_etl import pipeline
 
     settings = settings or get_settings()
     trigger = publish_trigger(run_type, asset_event_extras)
+    if (
+        run_type_name(run_type) == "asset_triggered"
+        and asset_event_extras
+        and all(extra.get("published") for extra in asset_event_extras)
+    ):
+        return {"status": "skipped", "reason": "published by the ingest task", "trigger": trigger}
     result = pipeline.publish(settings, trigger=trigger)
     return _summary(result) | {"trigger": trigger}
 

@@ -92,6 +92,7 @@ def redemption_rows_query(dialect: Any) -> str:
             false(),  # is_refunded
             literal(0),  # amount_refunded
             null(),  # refunded_at
+            line.c.id,  # enterprise_enrollment_id (its fallback; the LMS lookup is the pass's)
         )
         .select_from(
             discount.join(offer, offer.c.id == discount.c.offer_id)

@@ -216,11 +216,47 @@ def bench(
 def bench_freshness(
     rounds: Annotated[int, typer.Option(min=1, max=20, help="Enrollments to time.")] = 3,
     json_file: Annotated[Path | None, typer.Option("--json", help="Also write results.")] = None,
+    airflow: Annotated[
+        bool,
+        typer.Option(
+            "--airflow",
+            help="Start a real Airflow (api-server, scheduler, dag-processor) and time the "
+            "event path through it.",
+        ),
+    ] = False,
+    scale: Annotated[
+        Scale | None,
+        typer.Option(
+            help="Run on the bench's demo source of this scale (generated once, then cached) "
+            "with a fresh read model: single rounds, a burst round, and with --airflow rounds "
+            "through Airflow too. Without it: the configured source and read model."
+        ),
+    ] = None,
+    burst_events: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Events in the burst round (default 1000 with --scale; 0, no burst, without: "
+            "it writes one order per event into the configured source).",
+        ),
+    ] = None,
+    burst_enterprises: Annotated[
+        int, typer.Option(min=1, help="Enterprises the burst's events name.")
+    ] = 200,
 ) -> None:
-    """Seconds from an enrollment event (XADD) to the page showing its spend, without Airflow."""
-    from lcm_etl.bench import freshness
+    """Seconds from an enrollment event (XADD) to the page showing its spend."""
+    from lcm_etl.bench import freshness_scale
 
-    freshness.main(_settings(), rounds=rounds, json_path=json_file, console=console)
+    freshness_scale.main(
+        _settings(),
+        scale.value if scale is not None else None,
+        rounds=rounds,
+        burst_events=burst_events if burst_events is not None else (1000 if scale else 0),
+        burst_enterprises=burst_enterprises,
+        airflow_rounds=rounds if airflow else 0,
+        json_path=json_file,
+        console=console,
+    )
 
 
 @embedded_db_app.command("stop")

@@ -147,6 +147,10 @@ class _Changer:
         self.fraction = fraction
         tables = set(inspect(conn).get_table_names())
         self.has_lms = {lms.enterprise_customer.name, lms.data_sharing_consent.name} <= tables
+        self.has_lms_enrollments = {
+            lms.enterprise_customer_user.name,
+            lms.enterprise_course_enrollment.name,
+        } <= tables
 
     def _tick(self) -> dt.datetime | None:
         if self._next_time >= len(self._times):
@@ -418,7 +422,59 @@ class _Changer:
                 self.conn.execute(table.insert(), rows)
         if self.has_lms and enrollments:
             self._add_consents(enrollments)
+        if self.has_lms_enrollments and enrollments:
+            self._add_course_enrollments(enrollments)
         return created
+
+    def _add_course_enrollments(self, enrollments: list[tuple[int, str, str, dt.datetime]]) -> None:
+        """New enrollments get their LMS enterprise course enrollment (the learner's link to the
+        enterprise, the course run), unless the learner already has one for that run."""
+        users = e.user
+        lms_ids = {
+            row.id: row.lms_user_id
+            for row in self.conn.execute(
+                select(users.c.id, users.c.lms_user_id).where(
+                    users.c.id.in_(sorted({user_id for user_id, _, _, _ in enrollments}))
+                )
+            )
+        }
+        ecu = lms.enterprise_customer_user
+        links = {
+            (row.enterprise_customer_id, row.user_id): row.id
+            for row in self.conn.execute(
+                select(ecu.c.id, ecu.c.enterprise_customer_id, ecu.c.user_id).where(
+                    ecu.c.user_id.in_(sorted({v for v in lms_ids.values() if v is not None}))
+                )
+            )
+        }
+        ece = lms.enterprise_course_enrollment
+        existing = {
+            (row.enterprise_customer_user_id, row.course_id)
+            for row in self.conn.execute(
+                select(ece.c.enterprise_customer_user_id, ece.c.course_id).where(
+                    ece.c.enterprise_customer_user_id.in_(sorted(links.values()))
+                )
+            )
+        }
+        next_id = (self._max(ece.c.id) or 0) + 1
+        rows = []
+        for user_id, course_id, hex_, at in enrollments:
+            link = links.get((hex_, lms_ids.get(user_id)))
+            if link is None or (link, course_id) in existing:
+                continue
+            existing.add((link, course_id))
+            rows.append(
+                {
+                    "id": next_id,
+                    "created": at,
+                    "modified": at,
+                    "course_id": course_id,
+                    "enterprise_customer_user_id": link,
+                }
+            )
+            next_id += 1
+        if rows:
+            self.conn.execute(ece.insert(), rows)
 
     def _add_consents(self, enrollments: list[tuple[int, str, str, dt.datetime]]) -> None:
         """New enrollments in customers that request consent get a granted consent record."""

@@ -18,6 +18,12 @@ Delivery is at-least-once and every effect is idempotent:
    are marked processed only when it succeeded, so a failed or interrupted refresh is retried by
    the next cycle — or the next start — from the table, not from the stream.
 
+Bursts are coalesced, never refreshed event by event: before a refresh the consumer lands every
+entry the streams hold (batch after batch, up to ``LCM_EVENT_BUS_DRAIN_MAX_ENTRIES``), and events
+that arrive while a pass runs wait in the stream for the next cycle, whose single refresh covers
+the union of their enterprises. A refresh naming more than ``LCM_EVENT_TARGETED_MAX_ENTERPRISES``
+enterprises is an incremental pass instead of a targeted one.
+
 Infrastructure errors (Redis or PostgreSQL unreachable) end the process: whatever was not
 acknowledged is redelivered when its supervisor (compose ``restart:``, systemd, Kubernetes)
 starts it again, so exiting loses nothing and is simpler than retrying in place.
@@ -80,13 +86,15 @@ class ConsumerStats:
     rejected: int = 0
     reclaimed: int = 0
     refreshes: int = 0
+    incremental_refreshes: int = 0
     refresh_failures: int = 0
 
     def describe(self) -> str:
         return (
             f"{self.entries} entries read ({self.reclaimed} reclaimed): {self.landed} events "
             f"landed, {self.duplicates} duplicates, {self.rejected} rejected; "
-            f"{self.refreshes} refreshes, {self.refresh_failures} failed"
+            f"{self.refreshes} refreshes ({self.incremental_refreshes} incremental), "
+            f"{self.refresh_failures} failed"
         )
 
 
@@ -131,7 +139,7 @@ class EventConsumer:
         # refresh failed or never ran.
         dirty, ok = True, True
         while not stop.is_set():
-            if self.drain_batch():
+            if self.drain():
                 dirty = False
                 ok = self.refresh_pending()
                 continue
@@ -155,9 +163,21 @@ class EventConsumer:
                 if "BUSYGROUP" not in str(exc):
                     raise
 
-    def drain_batch(self) -> bool:
-        """Handle up to one batch: own pending, then reclaimed, then new entries. Any read?"""
+    def drain(self) -> int:
+        """Land every entry the streams hold now, batch after batch, so that one refresh covers
+        a whole burst; at most ``LCM_EVENT_BUS_DRAIN_MAX_ENTRIES``. Returns how many were read."""
         limit = self.settings.event_bus_batch_size
+        total = 0
+        while total < self.settings.event_bus_drain_max_entries:
+            read = self.drain_batch(min(limit, self.settings.event_bus_drain_max_entries - total))
+            total += read
+            if read < limit:  # the streams are caught up
+                break
+        return total
+
+    def drain_batch(self, limit: int | None = None) -> int:
+        """Handle up to one batch: own pending, then reclaimed, then new entries. How many?"""
+        limit = limit or self.settings.event_bus_batch_size
         entries = self._read(self.streams, "0", limit)  # this consumer's own pending entries
         if len(entries) < limit:
             entries += self._reclaim(limit - len(entries))
@@ -165,10 +185,13 @@ class EventConsumer:
             entries += self._read(self.streams, ">", limit - len(entries))
         if entries:
             self.handle(entries)
-        return bool(entries)
+        return len(entries)
 
     def wait_for_entries(self) -> bool:
-        """Block until new entries arrive (or the block time passes), and handle them. Any?"""
+        """Block until new entries arrive (or the block time passes), and handle them. Any?
+
+        The rest of a burst that starts here is landed by the next :meth:`drain`, before the
+        refresh."""
         entries = self._read(
             self.streams,
             ">",
@@ -272,9 +295,12 @@ class EventConsumer:
             store.mark_processed(conn, pending.no_enterprise_ids, "none")
         if not pending.needs_refresh:
             return True
-        marked = [i for i in pending.event_ids if i not in set(pending.no_enterprise_ids)]
+        no_enterprise = set(pending.no_enterprise_ids)
+        marked = [i for i in pending.event_ids if i not in no_enterprise]
+        too_many = len(pending.enterprise_uuids) > self.settings.event_targeted_max_enterprises
+        incremental = pending.unresolved or too_many
         try:
-            how = self._refresher.refresh(pending.enterprise_uuids, incremental=pending.unresolved)
+            how = self._refresher.refresh(pending.enterprise_uuids, incremental=incremental)
         except RefreshFailed as exc:
             self.stats.refresh_failures += 1
             log.error("refresh for %d event(s) failed, will retry: %s", len(marked), exc)
@@ -282,14 +308,17 @@ class EventConsumer:
         with self._engine.begin() as conn:
             store.mark_processed(conn, marked, how)
         self.stats.refreshes += 1
-        log.info(
-            "refreshed (%s) %s for %d event(s)",
-            how,
-            "everything"
-            if pending.unresolved
-            else f"{len(pending.enterprise_uuids)} enterprise(s)",
-            len(marked),
-        )
+        self.stats.incremental_refreshes += incremental
+        if pending.unresolved:
+            scope = "everything (some learner could not be resolved)"
+        elif too_many:
+            scope = (
+                f"everything ({len(pending.enterprise_uuids)} enterprises > "
+                f"LCM_EVENT_TARGETED_MAX_ENTERPRISES={self.settings.event_targeted_max_enterprises})"
+            )
+        else:
+            scope = f"{len(pending.enterprise_uuids)} enterprise(s)"
+        log.info("refreshed (%s) %s for %d event(s)", how, scope, len(marked))
         return True
 
     # --- Redis reads ---------------------------------------------------------------------------

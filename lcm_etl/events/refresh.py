@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from lcm_etl.modes import Mode
 from lcm_etl.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +42,24 @@ class PipelineRefresher:
     def __init__(self, settings: Settings, *, check_alerts: bool = True) -> None:
         self._settings = settings
         self._check_alerts = check_alerts
+        # One engine for every pass of this (long-running) consumer: its sessions stay open
+        # between events, so a pass starts no new database connection.
+        self._engine: Engine | None = None
 
     def refresh(self, enterprise_uuids: tuple[uuid.UUID, ...], *, incremental: bool) -> str:
         from lcm_etl import pipeline
-        from lcm_etl.db import LockTimeout
+        from lcm_etl.db import LockTimeout, pipeline_engine
 
         mode: Mode = "incremental" if incremental else "targeted"
         try:
+            if self._engine is None:
+                self._engine = pipeline_engine(self._settings)
             pipeline.run_pass(
                 self._settings,
                 mode=mode,
                 trigger="event",
                 enterprise_uuids=() if incremental else enterprise_uuids,
+                engine=self._engine,
             )
         except (pipeline.PassFailed, LockTimeout) as exc:
             raise RefreshFailed(str(exc)) from exc
@@ -69,7 +78,9 @@ class PipelineRefresher:
             log.exception("balance-alert check after the event-driven pass failed")
 
     def close(self) -> None:
-        return None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
 
 class AirflowRefresher:

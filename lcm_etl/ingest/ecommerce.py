@@ -568,7 +568,9 @@ class Ecommerce:
             id_overlap=ingest.settings.extract_id_overlap,
             time_overlap=ingest.time_overlap,
             pending_order_ids=lambda: _pending_order_ids(
-                conn, dt.timedelta(days=ingest.settings.pending_order_lookback_days)
+                conn,
+                dt.timedelta(days=ingest.settings.pending_order_lookback_days),
+                ingest.targets if ingest.targeted else (),
             ),
             known_order_ids=lambda ids: _known_order_ids(conn, ids),
             progress=ingest.progress,
@@ -609,7 +611,9 @@ def _known_order_ids(conn: Connection, candidates: Iterable[Any]) -> list[int]:
     return list(conn.execute(select(raw_order.c.id).where(raw_order.c.id.in_(ids))).scalars())
 
 
-def _pending_order_ids(conn: Connection, lookback: dt.timedelta) -> list[int]:
+def _pending_order_ids(
+    conn: Connection, lookback: dt.timedelta, targets: Sequence[uuid.UUID] = ()
+) -> list[int]:
     """Landed orders not yet Complete, placed within ``lookback`` of the newest landed order:
     re-read every incremental pass until they complete (order_order has no modified column).
 
@@ -617,6 +621,12 @@ def _pending_order_ids(conn: Connection, lookback: dt.timedelta) -> list[int]:
     clock, so a source that is behind — or a demo source of a fixed date — is read the same way.
     Older Pending orders wait for the daily full pass. A partial index on Pending orders by
     date_placed (migration 0009) makes this proportional to the recent Pending orders.
+
+    A targeted pass (``targets``) takes only those with a discount of an offer of its
+    enterprises, so its cost follows what they own (the planner goes from their discounts to
+    the orders, or from the recent Pending orders to their discounts, whichever is fewer). A
+    Pending order whose discount names no known offer belongs to no enterprise yet: the next
+    incremental pass re-reads it with every other recent Pending order.
     """
     newest = conn.execute(
         select(raw_order.c.date_placed).order_by(raw_order.c.id.desc()).limit(1)
@@ -624,6 +634,15 @@ def _pending_order_ids(conn: Connection, lookback: dt.timedelta) -> list[int]:
     pending = select(raw_order.c.id).where(raw_order.c.status != "Complete")
     if newest is not None:
         pending = pending.where(raw_order.c.date_placed >= newest - lookback)
+    if targets:
+        forms = [u.hex for u in targets] + [str(u) for u in targets]
+        pending = (
+            pending.join(raw_discount, raw_discount.c.order_id == raw_order.c.id)
+            .join(raw_offer, raw_offer.c.id == raw_discount.c.offer_id)
+            .join(raw_condition, raw_condition.c.id == raw_offer.c.condition_id)
+            .where(raw_condition.c.enterprise_customer_uuid.in_(forms))
+            .distinct()
+        )
     return list(conn.execute(pending).scalars())
 
 

@@ -321,27 +321,47 @@ class Lander:
         return changed
 
     def _write(self, table: LandingTable, rows: Sequence[Sequence[Any]], *, savepoint: bool) -> int:
+        """Land ``rows``; with ``savepoint``, inside a savepoint that a refused batch rolls back
+        to (the caller then retries row by row). The savepoint statements travel with the
+        upsert's own (several statements per round trip: a small batch of an incremental or
+        targeted pass costs three round trips, not six)."""
         if not rows:
             return 0
         cursor_connection = self._cursor_connection
         if not savepoint:
             return self._copy_or_upsert(table, rows)
-        with cursor_connection.cursor() as cur:
-            cur.execute("SAVEPOINT lcm_land_batch")
         try:
-            changed = self._copy_or_upsert(table, rows)
+            changed = self._copy_or_upsert(
+                table,
+                rows,
+                before="SAVEPOINT lcm_land_batch",
+                after="RELEASE SAVEPOINT lcm_land_batch",
+            )
         except (psycopg.errors.DataError, psycopg.errors.IntegrityError):
             with cursor_connection.cursor() as cur:
                 cur.execute("ROLLBACK TO SAVEPOINT lcm_land_batch")
             raise
-        with cursor_connection.cursor() as cur:
-            cur.execute("RELEASE SAVEPOINT lcm_land_batch")
         return changed
 
-    def _copy_or_upsert(self, table: LandingTable, rows: Sequence[Sequence[Any]]) -> int:
+    def _copy_or_upsert(
+        self,
+        table: LandingTable,
+        rows: Sequence[Sequence[Any]],
+        *,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> int:
+        """COPY (a full pass's truncated table) or upsert ``rows``; ``before`` and ``after`` are
+        parameterless statements run first and last (a savepoint and its release)."""
         if self._full and table.raw.fullname in self._truncated:
-            return self._copy(table, rows, target=table.raw.fullname)
-        return self._upsert(table, rows)
+            with self._cursor_connection.cursor() as cur:
+                if before:
+                    cur.execute(before)
+                copied = self._copy(table, rows, target=table.raw.fullname)
+                if after:
+                    cur.execute(after)
+            return copied
+        return self._upsert(table, rows, before=before, after=after)
 
     def _copy(self, table: LandingTable, rows: Sequence[Sequence[Any]], *, target: str) -> int:
         statement = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -354,7 +374,14 @@ class Lander:
                 write(row)
         return len(rows)
 
-    def _upsert(self, table: LandingTable, rows: Sequence[Sequence[Any]]) -> int:
+    def _upsert(
+        self,
+        table: LandingTable,
+        rows: Sequence[Sequence[Any]],
+        *,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> int:
         staging = f"stg_{table.raw.name}"
         columns = table.columns
         key = table.key
@@ -362,13 +389,16 @@ class Lander:
         stg_id = pgsql.Identifier(staging)
         cols = pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
         value_cols = [c for c in columns if c not in key]
+        prelude: list[pgsql.Composable] = [pgsql.SQL(before)] if before else []
+        prelude += [
+            pgsql.SQL(
+                "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
+            ).format(stg_id, raw_id),
+            pgsql.SQL("TRUNCATE {}").format(stg_id),
+        ]
         with self._cursor_connection.cursor() as cur:
-            cur.execute(
-                pgsql.SQL(
-                    "CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP"
-                ).format(stg_id, raw_id)
-            )
-            cur.execute(pgsql.SQL("TRUNCATE {}").format(stg_id))
+            # Parameterless, so one round trip for all of them (the simple query protocol).
+            cur.execute(pgsql.SQL("; ").join(prelude))
         self._copy(table, rows, target=staging)
         assignments = pgsql.SQL(", ").join(
             pgsql.SQL("{c} = EXCLUDED.{c}").format(c=pgsql.Identifier(c))
@@ -396,6 +426,9 @@ class Lander:
             assignments=assignments,
             changed=changed_test,
         )
+        if after:
+            # The INSERT's row count is the first result's; the release comes after it.
+            statement = pgsql.Composed([statement, pgsql.SQL("; "), pgsql.SQL(after)])
         with self._cursor_connection.cursor() as cur:
             cur.execute(statement)
             return int(cur.rowcount)

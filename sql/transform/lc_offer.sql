@@ -40,7 +40,6 @@ SELECT
     o.total_discount AS total_discount_ecommerce,
     o.num_applications AS num_applications_ecommerce,
     o.num_orders AS num_orders_ecommerce,
-    to_jsonb(o) - 'landed_run_id' - 'landed_at' AS source_offer,
     greatest(o.landed_run_id, c.landed_run_id, b.landed_run_id) AS landed_run_id,
     CASE
         WHEN c.id IS NULL THEN 'offer_missing_condition'

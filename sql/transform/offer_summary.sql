@@ -218,6 +218,12 @@ SELECT
         AND max_user_discount IS NULL,
         false
     ) AS is_fcfs_org_wide,
-    source_offer,
+    -- The offer's landed source row, for the ecommerce-compatible API: built for the offers in
+    -- scope only (lc_offer, which holds every offer on every publish, stays narrow).
+    (
+        SELECT to_jsonb(x) - 'landed_run_id' - 'landed_at'
+        FROM lcm_raw.ecommerce_conditionaloffer AS x
+        WHERE x.id = balance.offer_id
+    ) AS source_offer,
     CAST(:data_as_of AS timestamptz) AS data_as_of
 FROM balance

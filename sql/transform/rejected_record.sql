@@ -9,7 +9,11 @@ SELECT
     o.reject_reason AS reason,
     o.enterprise_customer_uuid,
     NULL::numeric AS amount,
-    o.source_offer AS payload
+    (
+        SELECT to_jsonb(x) - 'landed_run_id' - 'landed_at'
+        FROM lcm_raw.ecommerce_conditionaloffer AS x
+        WHERE x.id = o.offer_id
+    ) AS payload
 FROM lc_offer AS o
 WHERE o.reject_reason IS NOT NULL
 

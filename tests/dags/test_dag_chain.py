@@ -207,7 +207,50 @@ def test_an_event_bus_asset_event_makes_the_ingest_task_targeted(
 
     assert (summary["mode"], summary["trigger"]) == ("targeted", "event")
     assert summary["enterprise_uuids"] == [str(ACME)]
-    assert outlet_events[landing].extra == {"trigger": "event", "ingest_run_id": summary["run_id"]}
+    # The event path publishes in the same task (LCM_EVENT_PUBLISH_IN_INGEST, the default)…
+    assert outlet_events[landing].extra == {
+        "trigger": "event",
+        "ingest_run_id": summary["run_id"],
+        "published": True,
+    }
+    assert _spent(engine, acme) == Decimal("900.00")
+    assert _runs(engine)[2:] == [
+        ("ingest", "event", "targeted", "succeeded"),
+        ("publish", "event", "targeted", "succeeded"),
+    ]
+    # …so the lcm_publish run its landing event starts has nothing left to do.
+    skipped = tasks.publish(
+        run_type="asset_triggered", asset_event_extras=[outlet_events[landing].extra]
+    )
+    assert (skipped["status"], skipped["trigger"]) == ("skipped", "event")
+    assert len(_runs(engine)) == 4
+
+
+def test_with_publish_in_ingest_off_the_event_path_is_two_tasks(
+    dag_bag: Any, worker_env: SourceBuilder, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.sdk import Asset
+
+    monkeypatch.setenv("LCM_EVENT_PUBLISH_IN_INGEST", "false")
+    get_settings.cache_clear()
+    source = worker_env
+    acme = source.acme_offer  # type: ignore[attr-defined]
+    tasks.ingest(run_type="manual", params={"mode": "full"})
+    tasks.publish(run_type="manual")
+    source.order(acme, "eve@acme.example", [("course-v1:edX+A+2", Decimal("100"), Decimal("0"))])
+    event_bus = Asset(name=tasks.EVENT_ASSET_NAME, uri=tasks.EVENT_ASSET_URI)
+    landing = Asset(name=tasks.LANDING_ASSET_NAME, uri=tasks.LANDING_ASSET_URI)
+    extra = {"mode": "targeted", "enterprise_uuids": [str(ACME)]}
+    outlet_events = {landing: SimpleNamespace(extra={})}
+    dag_bag.dags["lcm_ingest"].task_dict["ingest"].python_callable(
+        params={"mode": "auto", "enterprise_uuids": []},
+        dag_run=SimpleNamespace(run_type="asset_triggered"),
+        triggering_asset_events={event_bus: [SimpleNamespace(extra=extra)]},
+        logical_date=None,
+        outlet_events=outlet_events,
+    )
+    assert outlet_events[landing].extra["published"] is False
+    assert _spent(engine, acme) == Decimal("800.00")  # landed, not yet published
     published = tasks.publish(
         run_type="asset_triggered", asset_event_extras=[outlet_events[landing].extra]
     )

@@ -285,6 +285,7 @@ def test_enrollment_rows_have_the_service_fields_in_order_plus_amount(client, re
         amount="300.00",
         amount_learner_paid="0.00",
         enrollment_date=dt.date(2022, 3, 14),
+        enterprise_enrollment_id=5583021,
     )
     response = enrollments(client)
     assert response.status_code == 200
@@ -312,7 +313,9 @@ def test_enrollment_rows_have_the_service_fields_in_order_plus_amount(client, re
     )
     assert row["is_subsidy"] is False
     # What the read model does not hold is null, never invented.
-    for field in ("enrollment_id", "enterprise_enrollment_id", "has_passed", "user_username"):
+    # The admin portal's row id: an integer, never null (the LMS's, or the order line's).
+    assert row["enterprise_enrollment_id"] == 5583021
+    for field in ("enrollment_id", "has_passed", "user_username"):
         assert row[field] is None
     assert response.headers["X-Data-As-Of"] == "2026-03-01T06:00:41Z"
 
@@ -419,6 +422,7 @@ def test_enrollment_pages_like_drf(client, read_model, engine):
         {
             "order_discount_id": i,
             "order_line_id": i,
+            "enterprise_enrollment_id": i,
             "offer_id": offer_id,
             "enterprise_customer_uuid": ACME,
             "order_id": i,
@@ -492,6 +496,7 @@ def test_enrollments_csv_streams_every_row_in_the_service_column_order(
         {
             "order_discount_id": 10_000 + i,
             "order_line_id": 10_000 + i,
+            "enterprise_enrollment_id": 10_000 + i,
             "offer_id": offer_id,
             "enterprise_customer_uuid": ACME,
             "order_id": i,
@@ -719,6 +724,7 @@ def test_an_abandoned_csv_download_gives_its_connection_back(client, read_model,
         {
             "order_discount_id": i,
             "order_line_id": i,
+            "enterprise_enrollment_id": i,
             "offer_id": offer_id,
             "enterprise_customer_uuid": ACME,
             "order_id": i,

@@ -69,7 +69,7 @@ SELECT
     shared.order_number,
     shared.user_id::bigint AS ecommerce_user_id,
     u.lms_user_id,
-    -- Data-sharing consent (issue 3, email_policy.sql): where the customer requests consent,
+    -- Data-sharing consent (email_policy.sql): where the customer requests consent,
     -- the email only shows with the learner's granted consent for this course (key or run).
     CASE
         WHEN ep.email_visibility IN ('shown', 'shown_consent_unknown') THEN NULLIF(u.email, '')

@@ -38,7 +38,7 @@ UNION
 SELECT d.order_id
 FROM changed_offer AS c
 JOIN lcm_raw.ecommerce_orderdiscount AS d ON d.offer_id = c.offer_id
--- Issue 3: a learner's data-sharing consent changed (their orders; consent is keyed by username),
+-- Data-sharing consent: a learner's data-sharing consent changed (their orders; consent is keyed by username),
 -- or an enterprise's email visibility changed since the last publish (all its orders).
 UNION
 SELECT r.id

@@ -250,7 +250,7 @@ def test_analytics_offer_list_filters_and_orders(client, read_model):
     read_model.offer(offer_id=3, status="Open", net="20.00")
     base = f"/enterprise/api/v1/enterprise/{ACME}/offers/"
 
-    def ids(**params):  # type: ignore[no-untyped-def]
+    def ids(**params):
         response = client.get(base, params=params, headers=ACME_ADMIN)
         assert response.status_code == 200, response.text
         return [r["offer_id"] for r in response.json()["results"]]
@@ -271,7 +271,7 @@ def test_analytics_offer_list_filters_and_orders(client, read_model):
 # ------------------------------------------------------------------------------------------------
 
 
-def enrollments(client, **params):  # type: ignore[no-untyped-def]
+def enrollments(client, **params):
     return client.get(
         f"/enterprise/api/v1/enterprise/{ACME}/enrollments/", params=params, headers=ACME_ADMIN
     )
@@ -337,7 +337,7 @@ def test_enrollments_filters(client, read_model):
     read_model.redemption(second, user_email="cy@acme.example", course_title="Data Science")
     read_model.redemption(999, GLOBEX, user_email="ann@globex.example")
 
-    def emails(**params):  # type: ignore[no-untyped-def]
+    def emails(**params):
         response = enrollments(client, **params)
         assert response.status_code == 200, response.text
         return sorted(r["user_email"] for r in response.json()["results"])
@@ -393,7 +393,7 @@ def test_enrollments_ordering(client, read_model):
     read_model.redemption(offer_id, user_email="c@x", enrollment_date=dt.date(2026, 1, 1))
     read_model.redemption(offer_id, user_email="d@x", enrollment_date=dt.date(2026, 1, 3))
 
-    def emails(**params):  # type: ignore[no-untyped-def]
+    def emails(**params):
         response = enrollments(client, **params)
         assert response.status_code == 200, response.text
         return [r["user_email"] for r in response.json()["results"]]
@@ -555,7 +555,7 @@ def test_csv_with_bad_ordering_fails_before_streaming(client, read_model):
 # ------------------------------------------------------------------------------------------------
 
 
-def admin_offers(client, enterprise=ACME, **params):  # type: ignore[no-untyped-def]
+def admin_offers(client, enterprise=ACME, **params):
     return client.get(
         f"/api/v2/enterprise/{enterprise}/enterprise-admin-offers/",
         params=params,
@@ -631,7 +631,7 @@ def test_admin_offers_other_filters(client, read_model):
     read_model.offer(offer_id=3, max_user_discount="100.00", status="Consumed")
     read_model.offer(offer_id=4, offer_type="Voucher")  # not a Site offer: never listed
 
-    def ids(**params):  # type: ignore[no-untyped-def]
+    def ids(**params):
         response = admin_offers(client, **params)
         assert response.status_code == 200, response.text
         return [r["id"] for r in response.json()["results"]]
@@ -704,6 +704,10 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v2/enterprise/{enterprise_uuid}/enterprise-admin-offers/",
         "/api/v2/enterprise/{enterprise_uuid}/enterprise-admin-offers/{offer_id}/",
         "/healthz",
+        "/api/v1/subsidy-access-policies/",
+        "/api/v1/subsidy-access-policies/{policy_uuid}/",
+        "/api/v1/assignment-configurations/{configuration_uuid}/admin/assignments/",
+        "/api/v2/subsidies/{subsidy_uuid}/admin/transactions/",
     }
     assert client.get("/docs").status_code == 200
 

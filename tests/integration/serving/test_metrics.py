@@ -70,7 +70,9 @@ def test_requests_are_counted_per_route_template_never_per_enterprise(
         ("unmatched", "404"): 1,
     }
     assert value(samples, "lcm_api_request_duration_seconds_count", method="GET", route=PAGE) == 6
-    assert value(samples, "lcm_api_request_duration_seconds_sum", method="GET", route=PAGE) > 0
+    duration = value(samples, "lcm_api_request_duration_seconds_sum", method="GET", route=PAGE)
+    assert duration is not None
+    assert duration > 0
 
 
 def _as(enterprise: uuid.UUID) -> dict[str, dict[str, str]]:
@@ -138,12 +140,12 @@ def test_a_failed_reconciliation_is_counted_as_such(client: TestClient, engine: 
             ],
         )
     _, samples = scrape(client)
-    failed = {
+    failures = {
         (s.labels["stage"], s.labels["reason"]): s.value
         for s in samples
         if s.name == "lcm_pipeline_failed_runs_total"
     }
-    assert failed == {
+    assert failures == {
         ("publish", "reconciliation"): 1,
         ("publish", "other"): 1,
         ("ingest", "reconciliation"): 1,

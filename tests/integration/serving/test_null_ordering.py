@@ -46,7 +46,7 @@ def assert_mysql_null_order(field: str, values: list[Any], descending: bool) -> 
 
 
 @pytest.fixture
-def offers_with_nulls(read_model) -> None:  # type: ignore[no-untyped-def]
+def offers_with_nulls(read_model) -> None:
     read_model.offer(offer_id=8812)
     # The uncapped offer: every nullable orderable column NULL (max_discount, remaining, ...).
     read_model.offer(offer_id=8813, **NULL_OFFER)
@@ -58,7 +58,7 @@ def offers_with_nulls(read_model) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def enrollments_with_nulls(read_model) -> int:  # type: ignore[no-untyped-def]
+def enrollments_with_nulls(read_model) -> int:
     offer_id = read_model.offer(offer_id=8812)
     read_model.redemption(
         offer_id, user_email="b@acme.example", enrollment_date=dt.date(2026, 2, 1)

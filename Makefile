@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 DEMO_ENTERPRISE := a11ce000-0000-4000-8000-000000000001
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint typecheck check bench serve clean
+.PHONY: help run test test-fast lint typecheck bench serve clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,14 +36,19 @@ run: $(VENV)/.installed-base ## install, start the embedded PostgreSQL, run one 
 test: $(VENV)/.installed-dev ## install everything and run lint, type checks and the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint sql
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-dev ## ruff only
+test-fast: $(VENV)/.installed-dev ## the tests not marked slow, without lint (the loop while developing)
+	$(BIN)/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev ## ruff and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint sql
 
-typecheck: $(VENV)/.installed-dev ## mypy --strict over lcm_etl
+typecheck: $(VENV)/.installed-dev ## mypy --strict over lcm_etl and dags (tests: bodies checked)
 	$(BIN)/mypy
 
 bench: $(VENV)/.installed-base ## benchmark at scale L (see docs/benchmarks.md)

@@ -101,8 +101,8 @@ def evaluate(
 
 
 # ------------------------------------------------------------------------------------------------
-# Issue 3: the facts the pipeline stores (lcm.enterprise_eligibility) as validity windows, counted
-# at request time, so a subscription that expired yesterday stops blocking today.
+# The eligibility facts the pipeline stores (lcm.enterprise_eligibility) as validity windows,
+# counted at request time, so a subscription that expired yesterday stops blocking today.
 # ------------------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, func, select
 from lcm_etl import runlog
 from lcm_etl.db import pipeline_engine, pipeline_lock
 from lcm_etl.ingest.stage import ingest_sources
+from lcm_etl.ledger.publish import publish_ledger
 from lcm_etl.modes import Mode, Trigger
 from lcm_etl.progress import NullProgress, ProgressReporter, TimedProgress, timed
 from lcm_etl.publish import configure_session, publish_read_model, vacuum_read_model
@@ -120,12 +121,21 @@ def publish(
                         data_as_of=data_as_of,
                         progress=TimedProgress(progress, timings),
                     )
+                with timed(timings, "ledger_publish"):  # issue 14: budgets
+                    ledger = publish_ledger(
+                        conn,
+                        full=plan.mode == "full",
+                        since_landing_run=plan.since_landing_run,
+                        run_id=run_id,
+                        data_as_of=data_as_of,
+                        progress=TimedProgress(progress, timings),
+                    )
                 runlog.finish(
                     conn,
                     run_id,
                     landing_run_id=plan.through_landing_run,
                     data_as_of=data_as_of,
-                    counts=outcome.counts(),
+                    counts={**outcome.counts(), **ledger.counts()},
                     timings=timings,
                 )
             if plan.mode == "full":

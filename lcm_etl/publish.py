@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, text
 
@@ -157,6 +157,212 @@ def merge(
     return int(written), int(deleted)
 
 
+#: The parameters a step may take, all computed once per publish.
+Parameter = Literal[
+    "full",
+    "since_run",
+    "hide_unknown",
+    "low_balance_fraction",
+    "no_balance_amount",
+    "data_as_of",
+    "now",
+    "run_id",
+]
+#: Which publishes run a step (a full one, an incremental or targeted one, or both).
+When = Literal["always", "full", "incremental"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Build:
+    """Temporary table ``name``, built from ``sql/<file>`` with the parameters it names. Its
+    ``unique_key`` (its grain) gets a unique index, ``index`` a plain one, for the steps that join
+    on them; ``count`` names the outcome figure its row count is."""
+
+    name: str
+    file: str
+    params: tuple[Parameter, ...] = ()
+    unique_key: tuple[str, ...] = ()
+    index: tuple[str, ...] = ()
+    when: When = "always"
+    count: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Merge:
+    """Make read-model table ``target`` hold the rows of the built ``source``: all of them on a
+    full publish, those within ``scope`` (a predicate on the target alias ``t``) otherwise. The
+    unique key is the target's primary key (see :func:`merge`)."""
+
+    target: Table
+    source: str
+    scope: str | None
+    count: str
+    deleted: str | None = None
+    using: str | None = None
+    """A scope table joined into the scope's delete (see :func:`merge`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """The statement of ``sql/<file>`` (an UPDATE, an upsert), run in place."""
+
+    file: str
+    params: tuple[Parameter, ...] = ()
+    count: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Phase:
+    """Steps reported as one progress step; ``tracked`` is the figure its tracker advances by."""
+
+    description: str
+    steps: tuple[Build | Merge | Run, ...]
+    tracked: str | None = None
+
+
+#: The publish, in order. Each relation is built from the ones before it; the old redemptions,
+#: the offers in scope and the summaries before are read before the merge that changes them.
+PHASES: tuple[Phase, ...] = (
+    Phase(
+        "transform learner-credit offers",
+        (
+            Build("lc_offer", "transform/lc_offer.sql", unique_key=("offer_id",)),
+            # Whose learner emails may be shown (data-sharing consent); the redemptions and the
+            # scope of an incremental publish read it.
+            Build(
+                "email_policy",
+                "transform/email_policy.sql",
+                params=("hide_unknown",),
+                unique_key=("enterprise_customer_uuid",),
+            ),
+        ),
+    ),
+    Phase(
+        "transform scope",
+        (
+            Build("changed_offer", "transform/changed_offer.sql"),
+            Build(
+                "scope_order",
+                "transform/scope_order_full.sql",
+                unique_key=("order_id",),
+                when="full",
+                count="scope_orders",
+            ),
+            Build("email_changed_offer", "transform/email_changed_offer.sql", when="incremental"),
+            Build(
+                "scope_order",
+                "transform/scope_order_incremental.sql",
+                params=("since_run",),
+                unique_key=("order_id",),
+                when="incremental",
+                count="scope_orders",
+            ),
+        ),
+    ),
+    Phase(
+        "transform order lines and discounts",
+        (
+            Build(
+                "scoped_line", "transform/scoped_line.sql", params=("full",), index=("order_id",)
+            ),
+            Build(
+                "scoped_discount",
+                "transform/scoped_discount.sql",
+                params=("full",),
+                index=("order_id",),
+            ),
+        ),
+    ),
+    Phase(
+        "publish lcm.offer_redemption",
+        (
+            Build("new_offer_redemption", "transform/offer_redemption.sql"),
+            Build("old_redemption", "transform/old_redemption.sql", params=("full",)),
+            Build(
+                "scope_offer",
+                "transform/scope_offer.sql",
+                params=("since_run", "full"),
+                unique_key=("offer_id",),
+                count="scope_offers",
+            ),
+            Build("summary_before", "reconcile/summary_before.sql", when="incremental"),
+            Merge(
+                offer_redemption,
+                "new_offer_redemption",
+                scope="t.order_id IN (SELECT order_id FROM scope_order)",
+                count="redemptions_written",
+                deleted="redemptions_deleted",
+            ),
+        ),
+        tracked="redemptions_written",
+    ),
+    Phase(
+        "publish lcm.offer_summary",
+        (
+            Build(
+                "new_offer_summary",
+                "transform/offer_summary.sql",
+                params=("full", "low_balance_fraction", "no_balance_amount", "data_as_of"),
+            ),
+            Merge(
+                offer_summary,
+                "new_offer_summary",
+                scope="t.offer_id IN (SELECT offer_id FROM scope_offer)",
+                count="summaries_written",
+            ),
+            Run(
+                "transform/offer_summary_refresh.sql",
+                params=("low_balance_fraction", "no_balance_amount", "data_as_of"),
+            ),
+        ),
+        tracked="summaries_written",
+    ),
+    Phase(
+        "publish lcm.offer_utilization_daily",
+        (
+            Build("new_offer_utilization_daily", "transform/offer_utilization_daily.sql"),
+            Merge(
+                offer_utilization_daily,
+                "new_offer_utilization_daily",
+                scope="s.offer_id = t.offer_id AND t.day >= s.start_day",
+                count="daily_written",
+                using="scope_offer AS s",
+            ),
+        ),
+        tracked="daily_written",
+    ),
+    # One row per enterprise, recomputed whole each publish (one row per enterprise is small);
+    # its "current" facts are as of data_as_of, so rows are rewritten when it moves.
+    Phase(
+        "publish lcm.enterprise_eligibility",
+        (
+            Build(
+                "new_enterprise_eligibility",
+                "transform/enterprise_eligibility.sql",
+                params=("now",),
+            ),
+            Merge(
+                enterprise_eligibility,
+                "new_enterprise_eligibility",
+                scope=None,
+                count="eligibility_written",
+            ),
+        ),
+        tracked="eligibility_written",
+    ),
+    # Insert or refresh the rows this publish rejects; resolve earlier ones that now pass.
+    Phase(
+        "record rejected rows",
+        (
+            Build("new_rejection", "transform/rejected_record.sql"),
+            Run("transform/rejected_record_upsert.sql", params=("run_id",), count="rejected"),
+            Run("transform/rejected_record_resolve.sql", params=("full",)),
+        ),
+        tracked="rejected",
+    ),
+)
+
+
 def publish_read_model(
     conn: Connection,
     *,
@@ -167,118 +373,77 @@ def publish_read_model(
     data_as_of: dt.datetime,
     progress: ProgressReporter | None = None,
 ) -> PublishOutcome:
-    """Recompute and merge the read model for what changed after ``since_landing_run``."""
+    """Recompute and merge the read model for what changed after ``since_landing_run``: the
+    :data:`PHASES` in order, then the reconciliation."""
     progress = progress or NullProgress()
-    scope_params = {"since_run": -1 if full else since_landing_run, "full": full}
-
-    with progress.step("transform learner-credit offers"):
-        offers = _temp_table(conn, "lc_offer", "transform/lc_offer.sql")
-        _index(conn, offers, "CREATE UNIQUE INDEX ON lc_offer (offer_id)")
-        # Issue 3: whose learner emails may be shown (data-sharing consent); the redemptions
-        # and the scope of an incremental publish read it.
-        policies = _temp_table(
-            conn,
-            "email_policy",
-            "transform/email_policy.sql",
-            {"hide_unknown": settings.hide_emails_when_consent_unknown},
-        )
-        _index(conn, policies, "CREATE UNIQUE INDEX ON email_policy (enterprise_customer_uuid)")
-
-    with progress.step("transform scope"):
-        _temp_table(conn, "changed_offer", "transform/changed_offer.sql")
-        if full:
-            scope_orders = _temp_table(conn, "scope_order", "transform/scope_order_full.sql")
-        else:
-            _temp_table(conn, "email_changed_offer", "transform/email_changed_offer.sql")
-            scope_orders = _temp_table(
-                conn, "scope_order", "transform/scope_order_incremental.sql", scope_params
-            )
-        _index(conn, scope_orders, "CREATE UNIQUE INDEX ON scope_order (order_id)")
-
-    with progress.step("transform order lines and discounts"):
-        lines = _temp_table(conn, "scoped_line", "transform/scoped_line.sql", {"full": full})
-        _index(conn, lines, "CREATE INDEX ON scoped_line (order_id)")
-        discounts = _temp_table(
-            conn, "scoped_discount", "transform/scoped_discount.sql", {"full": full}
-        )
-        _index(conn, discounts, "CREATE INDEX ON scoped_discount (order_id)")
-
-    with progress.step("publish lcm.offer_redemption", total=None) as tracker:
-        _temp_table(conn, "new_offer_redemption", "transform/offer_redemption.sql")
-        _temp_table(conn, "old_redemption", "transform/old_redemption.sql", {"full": full})
-        scope_offers = _temp_table(conn, "scope_offer", "transform/scope_offer.sql", scope_params)
-        _index(conn, scope_offers, "CREATE UNIQUE INDEX ON scope_offer (offer_id)")
-        if not full:
-            _temp_table(conn, "summary_before", "reconcile/summary_before.sql")
-        written, deleted = merge(
-            conn,
-            offer_redemption,
-            "new_offer_redemption",
-            scope=None if full else "t.order_id IN (SELECT order_id FROM scope_order)",
-        )
-        tracker.advance(written)
-
-    thresholds = {
+    values: dict[Parameter, Any] = {
         "full": full,
+        "since_run": -1 if full else since_landing_run,
+        "hide_unknown": settings.hide_emails_when_consent_unknown,
         "low_balance_fraction": settings.low_balance_fraction,
         "no_balance_amount": settings.no_balance_amount,
         "data_as_of": data_as_of,
+        "now": data_as_of,
+        "run_id": run_id,
     }
-    with progress.step("publish lcm.offer_summary") as tracker:
-        _temp_table(conn, "new_offer_summary", "transform/offer_summary.sql", thresholds)
-        summaries_written, _ = merge(
-            conn,
-            offer_summary,
-            "new_offer_summary",
-            scope=None if full else "t.offer_id IN (SELECT offer_id FROM scope_offer)",
-        )
-        _refresh_every_summary(conn, settings, data_as_of)
-        tracker.advance(summaries_written)
-
-    with progress.step("publish lcm.offer_utilization_daily") as tracker:
-        _temp_table(conn, "new_offer_utilization_daily", "transform/offer_utilization_daily.sql")
-        daily_written, _ = merge(
-            conn,
-            offer_utilization_daily,
-            "new_offer_utilization_daily",
-            scope=None if full else "s.offer_id = t.offer_id AND t.day >= s.start_day",
-            using=None if full else "scope_offer AS s",
-        )
-        tracker.advance(daily_written)
-
-    # Issue 3: one row per enterprise, recomputed whole each publish (one row per enterprise is
-    # small); its "current" facts are as of data_as_of, so rows are rewritten when it moves.
-    with progress.step("publish lcm.enterprise_eligibility") as tracker:
-        _temp_table(
-            conn,
-            "new_enterprise_eligibility",
-            "transform/enterprise_eligibility.sql",
-            {"now": data_as_of},
-        )
-        eligibility_written, _ = merge(
-            conn, enterprise_eligibility, "new_enterprise_eligibility", scope=None
-        )
-        tracker.advance(eligibility_written)
-
-    with progress.step("record rejected rows") as tracker:
-        rejected = _record_transform_rejections(conn, run_id=run_id, full=full)
-        tracker.advance(rejected)
+    counts: dict[str, int] = {}
+    for phase in PHASES:
+        with progress.step(phase.description) as tracker:
+            for step in phase.steps:
+                _run_step(conn, step, full=full, values=values, counts=counts)
+            if phase.tracked is not None:
+                tracker.advance(counts.get(phase.tracked, 0))
 
     with progress.step("reconcile read model"):
         enterprises = _reconcile(conn, full=full)
 
     return PublishOutcome(
         full=full,
-        scope_orders=scope_orders,
-        scope_offers=scope_offers,
-        redemptions_written=written,
-        redemptions_deleted=deleted,
-        summaries_written=summaries_written,
-        daily_written=daily_written,
-        eligibility_written=eligibility_written,
-        rejected=rejected,
+        scope_orders=counts["scope_orders"],
+        scope_offers=counts["scope_offers"],
+        redemptions_written=counts["redemptions_written"],
+        redemptions_deleted=counts["redemptions_deleted"],
+        summaries_written=counts["summaries_written"],
+        daily_written=counts["daily_written"],
+        eligibility_written=counts["eligibility_written"],
+        rejected=counts["rejected"],
         enterprises=enterprises,
     )
+
+
+def _run_step(
+    conn: Connection,
+    step: Build | Merge | Run,
+    *,
+    full: bool,
+    values: dict[Parameter, Any],
+    counts: dict[str, int],
+) -> None:
+    if isinstance(step, Build):
+        if step.when != "always" and (step.when == "full") != full:
+            return
+        rows = _temp_table(conn, step.name, step.file, {p: values[p] for p in step.params})
+        if step.unique_key:
+            _index(conn, rows, f"CREATE UNIQUE INDEX ON {step.name} ({', '.join(step.unique_key)})")
+        if step.index:
+            _index(conn, rows, f"CREATE INDEX ON {step.name} ({', '.join(step.index)})")
+        if step.count is not None:
+            counts[step.count] = rows
+    elif isinstance(step, Merge):
+        written, deleted = merge(
+            conn,
+            step.target,
+            step.source,
+            scope=None if full else step.scope,
+            using=None if full else step.using,
+        )
+        counts[step.count] = written
+        if step.deleted is not None:
+            counts[step.deleted] = deleted
+    else:
+        result = conn.execute(text(sqlfiles.load(step.file)), {p: values[p] for p in step.params})
+        if step.count is not None:
+            counts[step.count] = int(result.rowcount)
 
 
 READ_MODEL_TABLES = (offer_redemption, offer_summary, offer_utilization_daily)
@@ -290,28 +455,6 @@ def vacuum_read_model(conn: Connection) -> None:
     lookups, and a set visibility map lets the enrollments count be an index-only scan."""
     for table in READ_MODEL_TABLES:
         conn.execute(text(f"VACUUM (ANALYZE) {table.fullname}"))
-
-
-def _refresh_every_summary(conn: Connection, settings: Settings, data_as_of: dt.datetime) -> int:
-    result = conn.execute(
-        text(sqlfiles.load("transform/offer_summary_refresh.sql")),
-        {
-            "low_balance_fraction": settings.low_balance_fraction,
-            "no_balance_amount": settings.no_balance_amount,
-            "data_as_of": data_as_of,
-        },
-    )
-    return int(result.rowcount)
-
-
-def _record_transform_rejections(conn: Connection, *, run_id: int, full: bool) -> int:
-    """Insert or refresh the rows this publish rejects; resolve earlier ones that now pass."""
-    _temp_table(conn, "new_rejection", "transform/rejected_record.sql")
-    count = conn.execute(
-        text(sqlfiles.load("transform/rejected_record_upsert.sql")), {"run_id": run_id}
-    ).rowcount
-    conn.execute(text(sqlfiles.load("transform/rejected_record_resolve.sql")), {"full": full})
-    return int(count)
 
 
 def _reconcile(conn: Connection, *, full: bool) -> int:

@@ -48,6 +48,11 @@ UNLOGGED = ["UNLOGGED"]
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+#: The SQL functions the migrations create, by signature (the migration test checks each one).
+#: ``lcm.balance_state(max_discount, amount_spent, low_balance_fraction, no_balance_amount)``:
+#: the balance-state rule (migration 0006).
+FUNCTIONS = ("lcm.balance_state(numeric, numeric, numeric, numeric)",)
+
 Money = Numeric(12, 2)
 TZ = DateTime(timezone=True)
 
@@ -300,7 +305,23 @@ raw_lms_customer_user = landing_table(
     Column("active", Boolean, nullable=False),
     Column("linked", Boolean, nullable=False),
     Column("modified", TZ, nullable=False),
+    # (LMS user, enterprise): how a redemption finds its learner's enterprise enrollments (0007).
+    Index("ix_lms_enterprisecustomeruser_user", "user_id", "enterprise_customer_id"),
     comment="One row per LMS enterprise_enterprisecustomeruser (an LMS user linked to a customer).",
+)
+
+raw_lms_course_enrollment = landing_table(
+    "lms_enterprisecourseenrollment",
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("enterprise_customer_user_id", Integer, nullable=False),
+    Column("course_id", Text, nullable=False),
+    Column("modified", TZ, nullable=False),
+    # (customer user, course run): unique in the LMS; how a redemption finds its enrollment id.
+    Index("ix_lms_enterprisecourseenrollment_lookup", "enterprise_customer_user_id", "course_id"),
+    comment=(
+        "One row per LMS enterprise_enterprisecourseenrollment: a learner's enrollment in a "
+        "course run through an enterprise (its id is the enrollments' enterprise_enrollment_id)."
+    ),
 )
 
 raw_lms_consent = landing_table(
@@ -341,6 +362,181 @@ raw_lm_plan = landing_table(
     Column("for_internal_use_only", Boolean, nullable=False),
     Column("modified", TZ, nullable=False),
     comment="One row per license-manager subscriptions_subscriptionplan.",
+)
+
+# Ledger era (issue 14): enterprise-subsidy (subsidies and the openedx-ledger tables) and
+# enterprise-access (budgets = subsidy access policies, assignments). Every UUID column lands as
+# 32 lowercase hex; money is signed integer USD cents as in the sources (a redemption is negative).
+
+raw_subsidy = landing_table(
+    "subsidy_subsidy",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("title", Text),
+    Column("starting_balance", BigInteger, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("reference_id", Text),
+    Column("reference_type", Text, nullable=False),
+    Column("enterprise_customer_uuid", Text, nullable=False, index=True),
+    Column("active_datetime", TZ),
+    Column("expiration_datetime", TZ),
+    Column("ledger_id", Text, index=True),
+    Column("internal_only", Boolean, nullable=False),
+    Column("revenue_category", Text, nullable=False),
+    Column("is_soft_deleted", Boolean, nullable=False),
+    comment="One row per enterprise-subsidy subsidy_subsidy (a learner-credit plan, one ledger).",
+)
+
+raw_ledger_transaction = landing_table(
+    "ledger_transaction",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("metadata", Text),
+    Column("lms_user_id", BigInteger),
+    Column("ledger_id", Text, index=True),
+    Column("content_key", Text),
+    Column("state", Text, nullable=False),
+    Column("subsidy_access_policy_uuid", Text),
+    Column("fulfillment_identifier", Text, index=True),
+    Column("content_title", Text),
+    Column("lms_user_email", Text),
+    Column("parent_content_key", Text),
+    Column("course_run_start_date", TZ),
+    comment=(
+        "One row per openedx_ledger_transaction (a signed movement of value in USD cents); "
+        "also written by the ledger events, never moving a state backwards."
+    ),
+)
+
+raw_ledger_reversal = landing_table(
+    "ledger_reversal",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("metadata", Text),
+    Column("transaction_id", Text, index=True),
+    Column("state", Text, nullable=False),
+    comment="One row per openedx_ledger_reversal (the full refund of one transaction).",
+)
+
+raw_ledger_deposit = landing_table(
+    "ledger_deposit",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("desired_deposit_quantity", BigInteger, nullable=False),
+    Column("sales_contract_reference_id", Text),
+    Column("ledger_id", Text, nullable=False),
+    Column("transaction_id", Text, nullable=False, index=True),
+    comment="One row per openedx_ledger_deposit (the initial deposit and every top-up).",
+)
+
+raw_ledger_adjustment = landing_table(
+    "ledger_adjustment",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("adjustment_quantity", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("ledger_id", Text, nullable=False),
+    Column("transaction_id", Text, nullable=False, index=True),
+    Column("transaction_of_interest_id", Text),
+    comment="One row per openedx_ledger_adjustment (a staff correction of total deposits).",
+)
+
+raw_access_policy = landing_table(
+    "access_subsidyaccesspolicy",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("policy_type", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("catalog_uuid", Text, nullable=False),
+    Column("subsidy_uuid", Text, nullable=False, index=True),
+    Column("access_method", Text, nullable=False),
+    Column("per_learner_enrollment_limit", Integer),
+    Column("per_learner_spend_limit", Integer),
+    Column("spend_limit", Integer),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    Column("display_name", Text),
+    Column("assignment_configuration_id", Text),
+    Column("retired", Boolean, nullable=False),
+    Column("late_redemption_allowed_until", TZ),
+    Column("retired_at", TZ),
+    Column("learner_credit_request_config_id", Text),
+    comment="One row per enterprise-access subsidy access policy (a budget).",
+)
+
+raw_access_assignment_configuration = landing_table(
+    "access_assignmentconfiguration",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("enterprise_customer_uuid", Text, nullable=False),
+    comment="One row per enterprise-access assignment configuration.",
+)
+
+raw_access_request_configuration = landing_table(
+    "access_learnercreditrequestconfiguration",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("active", Boolean, nullable=False),
+    comment="One row per enterprise-access Browse-and-Request configuration of a policy.",
+)
+
+raw_access_policy_group = landing_table(
+    "access_policygroupassociation",
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("enterprise_group_uuid", Text),
+    Column("subsidy_access_policy_id", Text, nullable=False, index=True),
+    comment="One row per (policy, enterprise group) restriction of a budget.",
+)
+
+raw_access_assignment = landing_table(
+    "access_learnercontentassignment",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("learner_email", Text, nullable=False),
+    Column("lms_user_id", BigInteger),
+    Column("content_key", Text, nullable=False),
+    Column("content_quantity", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("transaction_uuid", Text),
+    Column("assignment_configuration_id", Text, index=True),
+    Column("content_title", Text),
+    Column("accepted_at", TZ),
+    Column("allocated_at", TZ, nullable=False),
+    Column("cancelled_at", TZ),
+    Column("errored_at", TZ),
+    Column("expired_at", TZ),
+    Column("reversed_at", TZ),
+    Column("is_assigned_course_run", Boolean, nullable=False),
+    Column("parent_content_key", Text),
+    comment="One row per enterprise-access learner content assignment (an earmark of money).",
+)
+
+raw_access_assignment_action = landing_table(
+    "access_learnercontentassignmentaction",
+    Column("uuid", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("action_type", Text, nullable=False),
+    Column("completed_at", TZ),
+    Column("error_reason", Text),
+    Column("assignment_id", Text, nullable=False, index=True),
+    comment="One row per action on an assignment (notified, reminded, errors...).",
 )
 
 # ------------------------------------------------------------------------------------------------
@@ -491,6 +687,9 @@ offer_redemption = Table(
     Column("is_refunded", Boolean, nullable=False),
     Column("amount_refunded", Money, nullable=False),
     Column("refunded_at", TZ),
+    # The LMS enterprise_enterprisecourseenrollment id of this learner, enterprise and course
+    # run when the LMS source has one, else order_line_id (migration 0007).
+    Column("enterprise_enrollment_id", BigInteger, nullable=False),
     Index(None, "offer_id", "enrollment_date"),
     Index(None, "enterprise_customer_uuid", "offer_id"),
     # An enterprise's enrollments newest first (the enrollments page's default order and its
@@ -540,8 +739,10 @@ enrollment_search_term = Table(
     Column("redemptions", BigInteger, nullable=False),
     Column("priced_redemptions", BigInteger, nullable=False),
     CheckConstraint("field IN ('user_email', 'course_title')", name="field"),
+    postgresql_with={"fillfactor": 80},  # room for HOT updates of the counts
     # Where pg_trgm and btree_gin exist, also a GIN index ix_enrollment_search_term_trgm on
-    # (enterprise_customer_uuid, field, folded gin_trgm_ops) — optional, so not declared here.
+    # (enterprise_customer_uuid, folded gin_trgm_ops) of the emails — optional, so not declared
+    # here.
     schema=LCM,
     comment=(
         "One row per enterprise, searched field (user_email, course_title), value of that "
@@ -603,6 +804,173 @@ enterprise_eligibility = Table(
         "One row per enterprise known to any source (a learner-credit offer or coupon in "
         "ecommerce, an LMS customer, a license-manager agreement): the facts of the LCM page's "
         "eligibility rule (ADR 3) and its verdict as of data_as_of."
+    ),
+)
+
+# Ledger era (issue 14): budgets. Money in integer USD cents, as the services compute it.
+
+subsidy_balance = Table(
+    "subsidy_balance",
+    metadata,
+    Column("subsidy_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False, index=True),
+    Column("title", Text),
+    Column("ledger_uuid", UUID(as_uuid=True)),
+    Column("unit", Text, nullable=False),
+    Column("reference_id", Text),
+    Column("reference_type", Text, nullable=False),
+    Column("revenue_category", Text, nullable=False),
+    Column("active_datetime", TZ),
+    Column("expiration_datetime", TZ),
+    Column("internal_only", Boolean, nullable=False),
+    Column("is_soft_deleted", Boolean, nullable=False),
+    Column("starting_balance_cents", BigInteger, nullable=False),
+    # Committed deposits and adjustments net of their reversals (Ledger.total_deposits()).
+    Column("total_deposits_cents", BigInteger, nullable=False),
+    # Every non-failed transaction plus its reversal (Ledger.balance()).
+    Column("current_balance_cents", BigInteger, nullable=False),
+    # Spend limits of the subsidy's active budgets (validated against total deposits on save).
+    Column("total_spend_limits_cents", BigInteger, nullable=False),
+    Column("transaction_count", BigInteger, nullable=False),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("data_as_of", TZ, nullable=False),
+    schema=LCM,
+    comment="One row per enterprise-subsidy subsidy with its ledger's balance and deposits.",
+)
+
+budget = Table(
+    "budget",
+    metadata,
+    Column("policy_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False, index=True),
+    Column("subsidy_uuid", UUID(as_uuid=True), nullable=False),
+    Column("policy_type", Text, nullable=False),
+    Column("display_name", Text),
+    Column("description", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("retired", Boolean, nullable=False),
+    Column("retired_at", TZ),
+    Column("catalog_uuid", UUID(as_uuid=True)),
+    Column("access_method", Text, nullable=False),
+    Column("spend_limit_cents", BigInteger),
+    Column("per_learner_spend_limit_cents", BigInteger),
+    Column("per_learner_enrollment_limit", BigInteger),
+    Column("late_redemption_allowed_until", TZ),
+    Column("assignment_configuration_uuid", UUID(as_uuid=True)),
+    Column("assignment_configuration_active", Boolean),
+    Column("bnr_enabled", Boolean, nullable=False),
+    Column("group_uuids", ARRAY(UUID(as_uuid=True)), nullable=False),
+    # FALSE: the subsidy is unknown or soft-deleted; the services then answer null amounts.
+    Column("subsidy_available", Boolean, nullable=False),
+    Column("subsidy_active_datetime", TZ),
+    Column("subsidy_expiration_datetime", TZ),
+    Column("subsidy_internal_only", Boolean),
+    # Cents as the services compute them (see docs/ledger.md): spent = -total_redeemed.
+    Column("spent_cents", BigInteger, nullable=False),
+    Column("allocated_cents", BigInteger, nullable=False),
+    Column("subsidy_balance_cents", BigInteger),
+    Column("spend_available_cents", BigInteger),
+    Column("total_deposits_for_subsidy_cents", BigInteger),
+    Column("total_spend_limits_for_subsidy_cents", BigInteger),
+    Column("redemption_count", BigInteger, nullable=False),
+    Column("learner_count", BigInteger, nullable=False),
+    Column("first_spend_at", TZ),
+    Column("last_spend_at", TZ),
+    Column("created", TZ, nullable=False),
+    Column("data_as_of", TZ, nullable=False),
+    schema=LCM,
+    comment=(
+        "One row per enterprise-access subsidy access policy (a budget) with spent, allocated "
+        "and available as the services compute them, in integer USD cents."
+    ),
+)
+
+budget_transaction = Table(
+    "budget_transaction",
+    metadata,
+    Column("transaction_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("subsidy_uuid", UUID(as_uuid=True), nullable=False),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
+    Column("policy_uuid", UUID(as_uuid=True)),
+    Column("kind", Text, nullable=False),  # 'redemption' | 'deposit' | 'adjustment'
+    Column("state", Text, nullable=False),
+    Column("quantity_cents", BigInteger, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("idempotency_key", Text, nullable=False),
+    Column("metadata", JSONB),
+    Column("lms_user_id", BigInteger),
+    Column("lms_user_email", Text),
+    Column("content_key", Text),
+    Column("parent_content_key", Text),
+    Column("content_title", Text),
+    Column("course_run_start_date", TZ),
+    Column("fulfillment_identifier", Text),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("reversal_uuid", UUID(as_uuid=True)),
+    Column("reversal_state", Text),
+    Column("reversal_quantity_cents", BigInteger),
+    Column("reversal_idempotency_key", Text),
+    Column("reversal_metadata", JSONB),
+    Column("reversal_created", TZ),
+    Column("reversal_modified", TZ),
+    Index(None, "subsidy_uuid", "created"),
+    Index(None, "policy_uuid", "created"),
+    schema=LCM,
+    comment=(
+        "One row per ledger transaction of a landed subsidy (the budget's Spent table), with "
+        "its reversal; amounts in signed USD cents as the ledger holds them."
+    ),
+)
+
+budget_assignment = Table(
+    "budget_assignment",
+    metadata,
+    Column("assignment_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False),
+    Column("assignment_configuration_uuid", UUID(as_uuid=True), nullable=False, index=True),
+    Column("policy_uuid", UUID(as_uuid=True)),
+    Column("learner_email", Text, nullable=False),
+    Column("lms_user_id", BigInteger),
+    Column("content_key", Text, nullable=False),
+    Column("parent_content_key", Text),
+    Column("is_assigned_course_run", Boolean, nullable=False),
+    Column("content_title", Text),
+    Column("content_quantity_cents", BigInteger, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("transaction_uuid", UUID(as_uuid=True)),
+    Column("allocated_at", TZ, nullable=False),
+    # Admin-facing learner_state (derived: notifying | waiting | failed | expired | NULL).
+    Column("learner_state", Text),
+    Column("learner_state_sort_order", Integer, nullable=False),
+    Column("recent_action", Text, nullable=False),  # 'assigned' | 'reminded'
+    Column("recent_action_time", TZ, nullable=False),
+    Column("error_reason", JSONB),
+    Column("actions", JSONB, nullable=False),
+    Column("earliest_possible_expiration", JSONB),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    schema=LCM,
+    comment=(
+        "One row per learner content assignment of a landed assignment configuration (the "
+        "budget's Assigned table), with its derived learner_state and recent action."
+    ),
+)
+
+budget_utilization_daily = Table(
+    "budget_utilization_daily",
+    metadata,
+    Column("policy_uuid", UUID(as_uuid=True), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("enterprise_customer_uuid", UUID(as_uuid=True), nullable=False, index=True),
+    # Non-failed redemptions created that UTC day, and reversals created that day (positive).
+    Column("spent_cents", BigInteger, nullable=False),
+    Column("refunded_cents", BigInteger, nullable=False),
+    schema=LCM,
+    comment=(
+        "One row per budget per UTC day with spend or refund activity (days without activity "
+        "are omitted); the depletion forecast's input."
     ),
 )
 

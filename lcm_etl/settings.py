@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     """ecommerce source. Unset: the demo SQLite file in ``data_dir`` (``lcm-etl demo-source``)."""
     lms_database_url: str | None = None
     license_manager_database_url: str | None = None
+    subsidy_database_url: str | None = None
+    """enterprise-subsidy (with the openedx-ledger tables), ledger era. Unset: no ledger-era data
+    (except the demo file's, as for the LMS)."""
+    access_database_url: str | None = None
+    """enterprise-access (budgets = subsidy access policies, assignments), ledger era."""
     data_dir: Path = Path(".lcm")
     """Embedded PostgreSQL data folder, demo source files, caches. Git-ignored."""
 
@@ -144,7 +149,7 @@ class Settings(BaseSettings):
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_from: str = "lcm-etl@localhost"
 
-    # --- orchestration (issue 5): event consumer, scheduled passes, alert delivery -------------
+    # --- orchestration: event consumer, scheduled passes, alert delivery -----------------------
     event_bus_batch_size: int = Field(default=500, ge=1, le=10_000)
     """The consumer refreshes once per batch of at most this many stream entries."""
     event_bus_block_ms: int = Field(default=5_000, ge=10, le=60_000)
@@ -168,7 +173,7 @@ class Settings(BaseSettings):
     notify_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     """Timeout of one SMTP or webhook delivery attempt."""
 
-    # --- eligibility and data-sharing consent (issue 3) ---------------------------------------
+    # --- eligibility and data-sharing consent -----------------------------------------------
     hide_emails_when_consent_unknown: bool = False
     """Hide learner emails of enterprises the LMS has never described (consent unknown).
 
@@ -186,6 +191,8 @@ class Settings(BaseSettings):
         "ecommerce_database_url",
         "lms_database_url",
         "license_manager_database_url",
+        "subsidy_database_url",
+        "access_database_url",
         "test_database_url",
         "test_mysql_url",
     )(_check_sqlalchemy_url)

@@ -97,8 +97,10 @@ def plan_ingest(
     targets_param = tuple(sorted(set(_uuids(params.get("enterprise_uuids") or (), "param"))))
     if requested == "targeted" and not targets_param:
         raise BadRunRequest("param mode=targeted needs enterprise_uuids")
-    if requested in ("full", "incremental"):
-        return IngestPlan(mode=requested, trigger="manual")  # type: ignore[arg-type]
+    if requested == "full":
+        return IngestPlan(mode="full", trigger="manual")
+    if requested == "incremental":
+        return IngestPlan(mode="incremental", trigger="manual")
     if targets_param:
         return IngestPlan(mode="targeted", trigger="manual", enterprise_uuids=targets_param)
     return IngestPlan(mode="incremental", trigger="manual")

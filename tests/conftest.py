@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL for every test that needs one, a real MariaDB where set.
+"""Shared fixtures: a real PostgreSQL for every test that needs one, a real MariaDB where set, the
+local Redis for the event-bus tests.
 
 PostgreSQL comes from ``LCM_TEST_DATABASE_URL`` (a server URL; tests create and drop their own
 databases on it) or, when unset, from the embedded server in ``.lcm/pgdata``. Migrations run once
@@ -10,18 +11,57 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 
 from lcm_etl import migrate
 from lcm_etl.db import embedded_postgres_url, make_engine, normalize_url
+from lcm_etl.events.consumer import stream_names
 from lcm_etl.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+#: The test modules ``make test-fast`` leaves out (marked ``slow``): each runs whole pipeline
+#: passes, Airflow, servers or generators, seconds per test. ``make test`` runs them all.
+SLOW_MODULES = {
+    # many full passes, or tools end to end
+    "tests/integration/test_balance_properties.py": "forty full passes over generated sources",
+    "tests/integration/test_bench.py": "the benchmark at scale S, servers and all",
+    "tests/integration/serving/test_api_fuzz.py": "schemathesis over every endpoint",
+    "tests/dags/test_dag_chain.py": "the DAGs run in order by Airflow",
+    "tests/dags/test_dag_integrity.py": "Airflow parses the DAG folder",
+    "tests/integration/test_events_freshness_bench.py": "the freshness benchmark over a live bus",
+    "tests/integration/test_bench_sources.py": "demo sources generated and loaded",
+    "tests/integration/test_demo_source.py": "demo sources generated, at several scales",
+    # pipeline passes over built sources
+    "tests/integration/test_pipeline_golden.py": "passes over the golden source",
+    "tests/integration/test_pipeline_reliability.py": "passes killed, raced and repeated",
+    "tests/integration/test_extract_sources.py": "passes over PostgreSQL and MariaDB sources",
+    "tests/integration/test_eligibility_golden.py": "passes over the eligibility sources",
+    "tests/integration/test_eligibility_demo.py": "passes over the demo source",
+    "tests/integration/test_eligibility_time.py": "publishes at many points in time",
+    "tests/integration/test_eligibility_mysql.py": "passes over MariaDB sources",
+    "tests/integration/test_consent_email.py": "passes with consent changes",
+    "tests/integration/test_alerts.py": "passes that move balance states",
+    "tests/integration/test_consumer_refresh.py": "events that trigger passes",
+    "tests/integration/serving/test_api_end_to_end.py": "a pass, then the API",
+    "tests/integration/test_event_bursts.py": "bursts of events, each refreshed by passes",
+    "tests/integration/test_targeted_reads.py": "targeted passes over built sources",
+    "tests/integration/test_freshness_scale.py": "lcm-etl bench-freshness on a demo source",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(REPO).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 def _admin_url() -> URL:
@@ -114,7 +154,7 @@ def mysql_url() -> Iterator[URL]:
 
 
 @pytest.fixture
-def make_settings(tmp_path: Path, database_url: URL):  # type: ignore[no-untyped-def]
+def make_settings(tmp_path: Path, database_url: URL):
     """Settings for a test: its own read-model database and data folder, plus any overrides."""
 
     def factory(**overrides: object) -> Settings:
@@ -127,3 +167,42 @@ def make_settings(tmp_path: Path, database_url: URL):  # type: ignore[no-untyped
         return load_settings(**values)
 
     return factory
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """A client of the test Redis (``LCM_TEST_REDIS_URL``, else the local one); the test is
+    skipped when none answers."""
+    connection = redis.Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def bus_settings(
+    make_settings: Callable[..., Settings], redis_client: redis.Redis
+) -> Iterator[Callable[..., Settings]]:
+    """Settings on a private event bus: the test Redis, streams and consumer group under a prefix
+    of the test's own (Redis is shared by parallel tests); the streams are deleted afterwards."""
+    made: list[Settings] = []
+
+    def factory(**overrides: object) -> Settings:
+        prefix = f"lcmtest{uuid.uuid4().hex[:10]}"
+        values: dict[str, object] = {
+            "event_bus_redis_url": REDIS_URL,
+            "event_bus_topic_prefix": prefix,
+            "event_bus_consumer_group": f"{prefix}-group",
+            "event_bus_block_ms": 50,
+        }
+        values.update(overrides)
+        settings = make_settings(**values)
+        made.append(settings)
+        return settings
+
+    yield factory
+    for settings in made:
+        redis_client.delete(*stream_names(settings))

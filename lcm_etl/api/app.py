@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from lcm_etl import __version__, queries
-from lcm_etl.api import metrics, routes
+from lcm_etl.api import ledger_routes, metrics, routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.cors import ListedOriginsCORSMiddleware
 from lcm_etl.api.deps import ApiState, BadRequest
@@ -81,6 +81,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         routes.analytics_router,
         routes.ecommerce_router,
         routes.health_router,
+        *ledger_routes.ROUTERS,  # issue 14: the ledger era's budgets
     ):
         app.include_router(router)
     _install_error_handlers(app)

@@ -35,6 +35,18 @@ class PageOfferSummary(_Shape):
     amount_refunded: float
 
 
+class PageForecast(_Shape):
+    """When what remains runs out at the trailing 30-day net spend rate (docs/forecast.md)."""
+
+    method: Literal["trailing_30_day_net_spend"]
+    window_days: int
+    status: Literal[
+        "projected", "after_expiry", "depleted", "no_recent_spend", "uncapped", "unknown"
+    ]
+    daily_net_spend: float | None
+    projected_depletion_date: str | None
+
+
 class PageOffer(_Shape):
     offer_id: str
     display_name: str | None
@@ -47,6 +59,39 @@ class PageOffer(_Shape):
     is_fcfs_org_wide: bool
     summary: PageOfferSummary
     alerts: list[PageAlert]
+    forecast: PageForecast | None
+
+
+class PageBudgetCents(_Shape):
+    spend_limit: int | None
+    spent: int | None
+    allocated: int
+    available: int | None
+
+
+class PageBudget(_Shape):
+    """A ledger-era budget as the portal's budget list shows it (dollars as the services render
+    them; null amounts when the budget's subsidy is unknown or soft-deleted)."""
+
+    budget_id: str
+    name: str
+    policy_type: str
+    status: Literal["Retired", "Scheduled", "Expiring", "Active", "Expired"]
+    start: str | None
+    end: str | None
+    retired: bool
+    retired_at: str | None
+    is_assignable: bool
+    bnr_enabled: bool
+    subsidy_uuid: str
+    assignment_configuration_uuid: str | None
+    limit: float
+    spent: float | None
+    pending: float
+    available: float | None
+    utilized: float | None
+    amounts_cents: PageBudgetCents
+    forecast: PageForecast
 
 
 class LearnerCreditPage(_Shape):
@@ -66,6 +111,7 @@ class LearnerCreditPage(_Shape):
     lcm_offer_id: str | None
     offers: list[PageOffer]
     data_as_of: str | None
+    budgets: list[PageBudget]
 
 
 class AnalyticsOffer(_Shape):

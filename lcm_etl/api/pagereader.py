@@ -4,7 +4,7 @@ The page's SQL takes about 0.1 ms; what a request cost was the Python around it 
 benchmarks.md): a worker-thread hand-off, the pool's pre-ping round trip, six round trips in all
 (BEGIN, the tenant settings, three SELECTs, COMMIT), SQLAlchemy's result machinery, and the
 standard-library JSON encoder. Here the same statements — the tenant transaction as
-``lcm_portal`` under row-level security, one repeatable-read snapshot, the same three SELECTs
+``lcm_portal`` under row-level security, one repeatable-read snapshot, the same SELECTs
 as ``lcm-etl page`` (``queries.page_statements``) — go to PostgreSQL as **one script in one
 message** (BEGIN; the tenant settings; the SELECTs; COMMIT), on an asyncio pool of psycopg
 connections, from the event loop itself; the answers come back together. (psycopg's pipeline
@@ -68,6 +68,9 @@ class PageReader:
                 statements.offers.sql,
                 statements.eligibility.sql,
                 statements.data_as_of.sql,
+                statements.budgets.sql,
+                statements.offer_spend.sql,
+                statements.budget_spend.sql,
                 "COMMIT",
             )
         )
@@ -75,6 +78,9 @@ class PageReader:
             **statements.offers.constants,
             **statements.eligibility.constants,
             **statements.data_as_of.constants,
+            **statements.budgets.constants,
+            **statements.offer_spend.constants,
+            **statements.budget_spend.constants,
         }
 
     async def _open(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
@@ -121,7 +127,7 @@ class PageReader:
                         break
         except OperationalError as exc:
             raise queries.ReadModelUnavailable(str(exc)) from exc
-        _tenant, rows, stored, data_as_of = results
+        _tenant, rows, stored, data_as_of, budgets, offer_spend, budget_spend = results
         answer = queries.page_answer(
             enterprise,
             rows,
@@ -129,5 +135,8 @@ class PageReader:
             data_as_of=data_as_of[0][0] if data_as_of else None,
             settings=self._settings,
             now=now,
+            budgets=budgets,
+            offer_spend=offer_spend,
+            budget_spend=budget_spend,
         )
         return None if answer is None else queries.page_json(answer)

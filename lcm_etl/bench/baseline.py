@@ -17,6 +17,7 @@ import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI
@@ -25,6 +26,8 @@ from sqlalchemy import Connection, Engine, func, select, text
 
 from lcm_etl import queries, sqlfiles
 from lcm_etl.db import read_model_engine
+from lcm_etl.forecast import window_start
+from lcm_etl.queries import budgets
 from lcm_etl.schema import pipeline_run
 from lcm_etl.settings import Settings, load_settings
 
@@ -59,7 +62,7 @@ def page_from_landing(
         return None
     facts = queries.load_eligibility_facts(conn, enterprise_uuid)
     data_as_of = _last_ingest_as_of(conn)
-    return queries.render_page(
+    answer = queries.render_page(
         enterprise_uuid,
         rows,
         facts=facts,
@@ -67,6 +70,23 @@ def page_from_landing(
         thresholds=thresholds,
         data_as_of=data_as_of,
     )
+    answer["budgets"] = budgets_from_landing(conn, enterprise_uuid, now=now, as_of=data_as_of)
+    return answer
+
+
+def budgets_from_landing(
+    conn: Connection, enterprise_uuid: uuid.UUID, *, now: dt.datetime, as_of: dt.datetime | None
+) -> list[dict[str, Any]]:
+    """The page's budgets computed from ``lcm_raw`` on request (as enterprise-access computes
+    them on every page view), rendered like the read model's."""
+    if as_of is None:
+        return []
+    rows = conn.execute(
+        text(sqlfiles.load("bench/budgets_from_landing.sql")),
+        {"enterprise_hex": enterprise_uuid.hex, "window_start": window_start(as_of)},
+    ).all()
+    spend = {row.policy_uuid: Decimal(row.window_net_cents) / 100 for row in rows}
+    return budgets.render_budgets(rows, now=now, as_of=as_of, window_spend=spend)
 
 
 @contextlib.contextmanager

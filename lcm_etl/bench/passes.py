@@ -16,6 +16,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from lcm_etl.modes import Mode
 from lcm_etl.settings import Settings
 
 
@@ -59,13 +60,13 @@ def _max_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes / KiB
 
 
-def _run_pass(settings: Settings, mode: str) -> PassMeasurement:
+def _run_pass(settings: Settings, mode: Mode) -> PassMeasurement:
     """The child's work (module-level, so ``spawn`` can find it)."""
     from lcm_etl import pipeline
 
     rss_before = _max_rss_mb()
     started = time.perf_counter()
-    result = pipeline.run_pass(settings, mode=mode, trigger="manual")  # type: ignore[arg-type]
+    result = pipeline.run_pass(settings, mode=mode, trigger="manual")
     seconds = time.perf_counter() - started
     timings = {
         **{f"ingest: {step}": value for step, value in result.ingest.timings.items()},
@@ -87,7 +88,7 @@ def _run_pass(settings: Settings, mode: str) -> PassMeasurement:
     )
 
 
-def measure_pass(settings: Settings, mode: str) -> PassMeasurement:
+def measure_pass(settings: Settings, mode: Mode) -> PassMeasurement:
     """Run one pass (``full`` or ``incremental``) in a fresh child process and measure it."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:

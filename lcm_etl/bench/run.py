@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from lcm_etl import demo
 from lcm_etl.bench import sources
 from lcm_etl.bench.api import LOAD_PLANS, bench_engine, measure_api
+from lcm_etl.bench.budgets import measure_budgets
 from lcm_etl.bench.goals import assess
 from lcm_etl.bench.growth import MAIN_FRACTION, incremental_json, measure_growth
 from lcm_etl.bench.limit import measure_copy_limit
@@ -213,6 +214,8 @@ def run(
             )
             report["vacuum_analyze_seconds"] = round(_vacuum(engine), 2)
             report["api"] = measure_api(bench_settings, engine, plan, log_dir, console)
+            console.print("budgets: read model against computing on read …")
+            report["budgets"] = measure_budgets(engine)  # issue 14: the ledger era
         finally:
             engine.dispose()
     if mysql_url:

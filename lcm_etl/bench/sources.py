@@ -40,6 +40,7 @@ from sqlalchemy.engine import URL
 
 from lcm_etl import demo, migrate
 from lcm_etl.db import make_engine, normalize_url, read_model_url
+from lcm_etl.demo import ledger as demo_ledger
 from lcm_etl.ingest.sources import ddl
 from lcm_etl.settings import Settings
 
@@ -208,6 +209,8 @@ def mariadb_source(
                 if table.name in existing:
                     conn.execute(text(f"DROP TABLE `{table.name}`"))  # names from code
             conn.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+        for side in ("subsidy", "access"):  # the demo's ledger-era tables (issue 14)
+            demo_ledger.drop_tables(engine, side)
         ddl.load(engine)
     finally:
         engine.dispose()
@@ -263,12 +266,14 @@ def url_string(url: URL) -> str:
 
 def bench_settings(settings: Settings, read_model: URL, source: str) -> Settings:
     """The caller's settings pointed at a bench read model and source (ecommerce, LMS and
-    license-manager tables all live in the demo source)."""
+    license-manager tables all live in the demo source, and the ledger era's)."""
     return settings.model_copy(
         update={
             "database_url": url_string(read_model),
             "ecommerce_database_url": source,
             "lms_database_url": source,
             "license_manager_database_url": source,
+            "subsidy_database_url": source,
+            "access_database_url": source,
         }
     )

@@ -9,7 +9,8 @@ Showcase enterprises have fixed UUIDs (the constants below; stored as 32-hex ``c
 source, like Django on MySQL).
 """
 
-from lcm_etl.demo.changes import ChangeSummary, apply_changes
+from lcm_etl.demo.change_state import ChangeSummary
+from lcm_etl.demo.changes import apply_changes
 from lcm_etl.demo.plan import (
     ANCHOR,
     LMS_USER_ID_OFFSET,

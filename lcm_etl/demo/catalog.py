@@ -127,12 +127,17 @@ class BuilderBase:
         self._next_refund = itertools.count(1)
         self._next_refund_line = itertools.count(1)
         self._next_consent = itertools.count(1)
+        self._next_course_enrollment = itertools.count(1)
+        #: enterprise index -> id of its first learner's enterprise_customer_user link (the links
+        #: of an enterprise's learners are consecutive, in learner order).
+        self.first_link_ids: dict[int, int] = {}
         self._orders = sink.buffer(ecommerce.order)
         self._lines = sink.buffer(ecommerce.line)
         self._discounts = sink.buffer(ecommerce.order_discount)
         self._refunds = sink.buffer(ecommerce.refund)
         self._refund_lines = sink.buffer(ecommerce.refund_line)
         self._consents = sink.buffer(lms.data_sharing_consent)
+        self._course_enrollments = sink.buffer(lms.enterprise_course_enrollment)
         self._orders_since_check = 0
 
     # --- catalog ---------------------------------------------------------------------------------
@@ -331,10 +336,12 @@ class BuilderBase:
                 auth.append((lms_id, password, joined, False, username, first, last, email,
                              False, True, joined))
                 if ent is not None:
+                    link = next(link_id)
+                    self.first_link_ids.setdefault(ent.index, link)
                     # id, created, modified, user_id, active, linked (~1 % unlinked since),
                     # enterprise_customer_id, invite_key_id, should_inactivate_other_customers,
                     # is_relinkable, user_fk
-                    links.append((next(link_id), joined, joined, lms_id, True, h % 100 != 3,
+                    links.append((link, joined, joined, lms_id, True, h % 100 != 3,
                                   ent.hex, None, True, True, lms_id))
                 # fmt: on
                 if len(eco) >= 20_000:

@@ -12,16 +12,15 @@ MariaDB too (orders are sampled by id rather than scanned per offer).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import random
-from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, func, inspect, select, update
 
 from lcm_etl.db import make_engine
+from lcm_etl.demo.change_state import ChangeSummary, OfferCounters, Seat, cents, chunks, usd
 from lcm_etl.ingest.sources import ecommerce as e
 from lcm_etl.ingest.sources import lms
 
@@ -30,101 +29,7 @@ COMPLETE = "Complete"
 # pipeline's default LCM_PENDING_ORDER_LOOKBACK_DAYS, so an incremental pass sees every
 # completion this makes.
 PENDING_COMPLETION_WINDOW = dt.timedelta(days=7)
-_CHUNK = 500
 _SHOWCASE_HEX_PREFIX = "a11ce000000040008000"  # showcase offers are not topped up
-
-
-@dataclasses.dataclass(frozen=True)
-class ChangeSummary:
-    """What ``apply_changes`` did."""
-
-    seed: int
-    window_start: dt.datetime
-    window_end: dt.datetime
-    new_orders: tuple[int, ...]  # order ids
-    completed_orders: tuple[int, ...]  # Pending -> Complete
-    full_refunds: tuple[int, ...]  # refund ids
-    partial_refunds: tuple[int, ...]
-    top_ups: tuple[tuple[int, Decimal, Decimal], ...]  # (offer id, old max, new max)
-    offer_ids: tuple[int, ...]  # every learner-credit offer touched
-    enterprise_uuids: tuple[str, ...]  # dashed, every enterprise touched
-
-    @property
-    def changed(self) -> int:
-        return (
-            len(self.new_orders)
-            + len(self.completed_orders)
-            + len(self.full_refunds)
-            + len(self.partial_refunds)
-            + len(self.top_ups)
-        )
-
-    def describe(self) -> str:
-        return (
-            f"changes {self.window_start:%Y-%m-%d %H:%M}–{self.window_end:%H:%M}: "
-            f"{len(self.new_orders)} new orders, {len(self.completed_orders)} pending orders "
-            f"completed, {len(self.full_refunds)} full and {len(self.partial_refunds)} partial "
-            f"refunds, {len(self.top_ups)} top-ups; {len(self.offer_ids)} offers of "
-            f"{len(self.enterprise_uuids)} enterprises touched"
-        )
-
-
-@dataclasses.dataclass
-class _Offer:
-    id: int
-    name: str
-    enterprise_hex: str
-    benefit_proxy: str | None
-    value_cents: int
-    start: dt.datetime | None
-    end: dt.datetime | None
-    max_discount_cents: int | None
-    total_cents: int
-    applications: int
-    orders: int
-    status: str
-    per_user_limited: bool
-    touched: bool = False
-
-    def is_current(self, at: dt.datetime) -> bool:
-        if self.start and self.end and self.end < self.start:
-            return False
-        return (self.start is None or self.start <= at) and (self.end is None or at <= self.end)
-
-    def discount_for(self, prices: Sequence[int]) -> int:
-        total = sum(prices)
-        if self.benefit_proxy == e.ABSOLUTE_BENEFIT:
-            return min(self.value_cents, total)
-        return (total * self.value_cents + 5_000) // 10_000
-
-    def record(self, cents: int, sign: int) -> None:
-        self.total_cents += sign * cents
-        self.applications += sign
-        self.orders += sign
-        self.touched = True
-
-
-@dataclasses.dataclass(frozen=True)
-class _Seat:
-    product_id: int
-    title: str
-    stockrecord_id: int
-    sku: str
-    price_cents: int
-    course_id: str
-
-
-def _cents(value: Any) -> int:
-    return int((Decimal(value) * 100).to_integral_value())
-
-
-def _usd(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
-
-
-def _chunks(values: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
 
 
 def apply_changes(url: str, *, seed: int, fraction: float = 0.005) -> ChangeSummary:
@@ -147,6 +52,10 @@ class _Changer:
         self.fraction = fraction
         tables = set(inspect(conn).get_table_names())
         self.has_lms = {lms.enterprise_customer.name, lms.data_sharing_consent.name} <= tables
+        self.has_lms_enrollments = {
+            lms.enterprise_customer_user.name,
+            lms.enterprise_course_enrollment.name,
+        } <= tables
 
     def _tick(self) -> dt.datetime | None:
         if self._next_time >= len(self._times):
@@ -205,7 +114,7 @@ class _Changer:
         )
 
     # --- reading ------------------------------------------------------------------------------
-    def _load_offers(self) -> dict[int, _Offer]:
+    def _load_offers(self) -> dict[int, OfferCounters]:
         o, c, b = e.offer, e.condition, e.benefit
         rows = self.conn.execute(
             select(
@@ -234,16 +143,16 @@ class _Changer:
             .order_by(o.c.id)
         ).all()
         return {
-            row.id: _Offer(
+            row.id: OfferCounters(
                 id=row.id,
                 name=row.name,
                 enterprise_hex=row.enterprise_customer_uuid,
                 benefit_proxy=row.proxy_class,
-                value_cents=_cents(row.value or 0),
+                value_cents=cents(row.value or 0),
                 start=row.start_datetime,
                 end=row.end_datetime,
-                max_discount_cents=None if row.max_discount is None else _cents(row.max_discount),
-                total_cents=_cents(row.total_discount),
+                max_discount_cents=None if row.max_discount is None else cents(row.max_discount),
+                total_cents=cents(row.total_discount),
                 applications=row.num_applications,
                 orders=row.num_orders,
                 status=row.status,
@@ -261,7 +170,7 @@ class _Changer:
         ids = sorted(rng.sample(range(1, max_order_id + 1), min(size, max_order_id)))
         orders: dict[int, int] = {}
         discounts: dict[int, list[tuple[int | None, Any, Any]]] = {}
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for order in self.conn.execute(
                 select(e.order.c.id, e.order.c.user_id).where(
                     e.order.c.id.in_(chunk),
@@ -288,10 +197,10 @@ class _Changer:
                 continue
             offer_id, amount, voucher_id = found[0]
             if offer_id in self.offers and voucher_id is None and amount is not None and amount > 0:
-                sample.append((order_id, orders[order_id], offer_id, _cents(amount)))
+                sample.append((order_id, orders[order_id], offer_id, cents(amount)))
         return sample
 
-    def _seats(self) -> list[_Seat]:
+    def _seats(self) -> list[Seat]:
         p, s = e.product, e.stockrecord
         rows = self.conn.execute(
             select(p.c.id, p.c.title, p.c.course_id, s.c.id.label("sr"), s.c.partner_sku, s.c.price)
@@ -299,9 +208,7 @@ class _Changer:
             .where(p.c.structure == "child", p.c.course_id.is_not(None), s.c.price.is_not(None))
             .order_by(p.c.id)
         ).all()
-        return [
-            _Seat(r.id, r.title, r.sr, r.partner_sku, _cents(r.price), r.course_id) for r in rows
-        ]
+        return [Seat(r.id, r.title, r.sr, r.partner_sku, cents(r.price), r.course_id) for r in rows]
 
     # --- changes ------------------------------------------------------------------------------
     def _new_orders(
@@ -344,10 +251,10 @@ class _Changer:
                     "id": next_order,
                     "number": f"EDX-{next_basket + 100_000}",
                     "currency": "USD",
-                    "total_incl_tax": _usd(paid),
-                    "total_excl_tax": _usd(paid),
-                    "shipping_incl_tax": _usd(0),
-                    "shipping_excl_tax": _usd(0),
+                    "total_incl_tax": usd(paid),
+                    "total_excl_tax": usd(paid),
+                    "shipping_incl_tax": usd(0),
+                    "shipping_excl_tax": usd(0),
                     "shipping_method": "No shipping required",
                     "shipping_code": "no-shipping-required",
                     "status": COMPLETE,
@@ -365,8 +272,8 @@ class _Changer:
             for k, seat in enumerate(picked):
                 share = left if k == len(picked) - 1 else discount * seat.price_cents // sum(prices)
                 left -= share
-                line_price = _usd(seat.price_cents - share)
-                list_price = _usd(seat.price_cents)
+                line_price = usd(seat.price_cents - share)
+                list_price = usd(seat.price_cents)
                 lines.append(
                     {
                         "id": next_line,
@@ -403,7 +310,7 @@ class _Changer:
                     "voucher_id": None,
                     "voucher_code": "",
                     "frequency": 1,
-                    "amount": _usd(discount),
+                    "amount": usd(discount),
                     "message": "",
                     "order_id": next_order,
                 }
@@ -418,7 +325,59 @@ class _Changer:
                 self.conn.execute(table.insert(), rows)
         if self.has_lms and enrollments:
             self._add_consents(enrollments)
+        if self.has_lms_enrollments and enrollments:
+            self._add_course_enrollments(enrollments)
         return created
+
+    def _add_course_enrollments(self, enrollments: list[tuple[int, str, str, dt.datetime]]) -> None:
+        """New enrollments get their LMS enterprise course enrollment (the learner's link to the
+        enterprise, the course run), unless the learner already has one for that run."""
+        users = e.user
+        lms_ids = {
+            row.id: row.lms_user_id
+            for row in self.conn.execute(
+                select(users.c.id, users.c.lms_user_id).where(
+                    users.c.id.in_(sorted({user_id for user_id, _, _, _ in enrollments}))
+                )
+            )
+        }
+        ecu = lms.enterprise_customer_user
+        links = {
+            (row.enterprise_customer_id, row.user_id): row.id
+            for row in self.conn.execute(
+                select(ecu.c.id, ecu.c.enterprise_customer_id, ecu.c.user_id).where(
+                    ecu.c.user_id.in_(sorted({v for v in lms_ids.values() if v is not None}))
+                )
+            )
+        }
+        ece = lms.enterprise_course_enrollment
+        existing = {
+            (row.enterprise_customer_user_id, row.course_id)
+            for row in self.conn.execute(
+                select(ece.c.enterprise_customer_user_id, ece.c.course_id).where(
+                    ece.c.enterprise_customer_user_id.in_(sorted(links.values()))
+                )
+            )
+        }
+        next_id = (self._max(ece.c.id) or 0) + 1
+        rows = []
+        for user_id, course_id, hex_, at in enrollments:
+            link = links.get((hex_, lms_ids.get(user_id)))
+            if link is None or (link, course_id) in existing:
+                continue
+            existing.add((link, course_id))
+            rows.append(
+                {
+                    "id": next_id,
+                    "created": at,
+                    "modified": at,
+                    "course_id": course_id,
+                    "enterprise_customer_user_id": link,
+                }
+            )
+            next_id += 1
+        if rows:
+            self.conn.execute(ece.insert(), rows)
 
     def _add_consents(self, enrollments: list[tuple[int, str, str, dt.datetime]]) -> None:
         """New enrollments in customers that request consent get a granted consent record."""
@@ -497,7 +456,7 @@ class _Changer:
         )
         for row in rows:
             if row.offer_id in self.offers and row.amount is not None:
-                self.offers[row.offer_id].record(_cents(row.amount), +1)
+                self.offers[row.offer_id].record(cents(row.amount), +1)
         return chosen
 
     def _refunds(
@@ -506,7 +465,7 @@ class _Changer:
         order_ids = [order_id for order_id, *_ in sample]
         refunded: set[int] = set()
         lines: dict[int, list[tuple[int, int, int | None]]] = {}
-        for chunk in _chunks(order_ids):
+        for chunk in chunks(order_ids):
             refunded.update(
                 self.conn.execute(
                     select(e.refund.c.order_id).where(e.refund.c.order_id.in_(chunk))
@@ -523,7 +482,7 @@ class _Changer:
                 .order_by(e.line.c.id)
             ):
                 lines.setdefault(row.order_id, []).append(
-                    (row.id, _cents(row.line_price_excl_tax), row.product_id)
+                    (row.id, cents(row.line_price_excl_tax), row.product_id)
                 )
         candidates = [
             entry
@@ -557,7 +516,7 @@ class _Changer:
                     "id": next_refund,
                     "created": when,
                     "modified": when,
-                    "total_credit_excl_tax": _usd(sum(paid for _, paid, _ in chosen)),
+                    "total_credit_excl_tax": usd(sum(paid for _, paid, _ in chosen)),
                     "currency": "USD",
                     "status": COMPLETE,
                     "order_id": order_id,
@@ -570,7 +529,7 @@ class _Changer:
                         "id": next_refund_line,
                         "created": when,
                         "modified": when,
-                        "line_credit_excl_tax": _usd(paid),
+                        "line_credit_excl_tax": usd(paid),
                         "quantity": 1,
                         "status": COMPLETE,
                         "order_line_id": line_id,
@@ -612,7 +571,7 @@ class _Changer:
             new = -(-(old + raised) // 50_000) * 50_000
             offer.max_discount_cents = new
             offer.touched = True
-            result.append((offer.id, _usd(old), _usd(new)))
+            result.append((offer.id, usd(old), usd(new)))
         return result
 
     def _save_offers(self) -> None:
@@ -632,8 +591,8 @@ class _Changer:
                 .values(
                     max_discount=None
                     if offer.max_discount_cents is None
-                    else _usd(offer.max_discount_cents),
-                    total_discount=_usd(offer.total_cents),
+                    else usd(offer.max_discount_cents),
+                    total_discount=usd(offer.total_cents),
                     num_applications=max(offer.applications, 0),
                     num_orders=max(offer.orders, 0),
                     status=status,

@@ -88,6 +88,7 @@ class OrderBuilder(BuilderBase):
             self._bad_orders(rng, ent, taken)
         if ent.requests_consent and taken:
             self._consents_for(rng, ent, taken)
+        self._course_enrollments_for(ent, taken)
         self.sink.maybe_flush()
 
     @staticmethod
@@ -449,6 +450,28 @@ class OrderBuilder(BuilderBase):
             self._consents.append((next(self._next_consent), created, created, username, granted,
                                    self.courses[course_index].run_key, ent.hex))
             # fmt: on
+
+    def _course_enrollments_for(
+        self, ent: p.EnterprisePlan, taken: dict[tuple[int, int], dt.datetime]
+    ) -> None:
+        """The LMS side of each (learner, course run) enrolled: one enterprise course enrollment,
+        recorded when the learner first enrolled. One in 40 is missing (the LMS never recorded
+        it), so those redemptions show their fallback id. A hash decides, not the random stream,
+        so the rest of the source stays what it was."""
+        first_link = self.first_link_ids[ent.index]
+        for (user, course_index), first_enrolled in sorted(taken.items()):
+            if p.mix64(self.seed * 104_729 + (ent.user_first_id + user) * 977 + course_index) % 40:
+                created = self.ts(first_enrolled + dt.timedelta(seconds=5))
+                # id, created, modified, course_id, enterprise_customer_user_id
+                self._course_enrollments.append(
+                    (
+                        next(self._next_course_enrollment),
+                        created,
+                        created,
+                        self.courses[course_index].run_key,
+                        first_link + user,
+                    )
+                )
 
     def _noise_orders(self) -> None:
         """Orders an ETL must ignore: a plain (non-enterprise) promotion and full-price orders."""

@@ -20,15 +20,14 @@ from rich.progress import (
 from sqlalchemy.engine import URL, make_url
 
 from lcm_etl.db import make_engine
+from lcm_etl.demo import ledger as demo_ledger
 from lcm_etl.demo import plan as p
 from lcm_etl.demo.builder import Builder
 from lcm_etl.demo.catalog import COMPLETE, BadRow
+from lcm_etl.demo.planning import build_plan
 from lcm_etl.demo.writer import column_is_nullable, open_sink, prepare_tables
 from lcm_etl.ingest.sources import ecommerce
-
-#: The balance-state thresholds of the admin portal (docs/architecture.md), to describe showcases.
-LOW_BALANCE_FRACTION = Decimal("0.75")
-NO_BALANCE_DOLLARS = Decimal("100")
+from lcm_etl.queries.balance import Thresholds, balance_state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,14 +50,8 @@ class OfferFacts:
 
     @property
     def balance_state(self) -> str:
-        if self.max_discount is None:
-            return "uncapped"
-        remaining = self.max_discount - self.net_spend
-        if remaining <= NO_BALANCE_DOLLARS:
-            return "depleted"
-        if self.net_spend / self.max_discount > LOW_BALANCE_FRACTION:
-            return "low"
-        return "ok"
+        """The state the pipeline will publish for this offer, at the default thresholds."""
+        return balance_state(self.max_discount, self.net_spend, Thresholds())
 
     def describe(self) -> str:
         limit = "uncapped" if self.max_discount is None else f"max ${self.max_discount:,}"
@@ -96,6 +89,7 @@ class DemoSummary:
     bad_rows: tuple[BadRow, ...]
     largest_enterprises: tuple[tuple[str, str, int], ...]  # (uuid, name, redemptions)
     seconds: float
+    ledger: str = ""  # issue 14: what the ledger-era tables hold
 
     def showcase(self, enterprise_uuid: str) -> ShowcaseFacts:
         return next(s for s in self.showcases if s.uuid == enterprise_uuid)
@@ -118,6 +112,8 @@ class DemoSummary:
         lines.extend(f"  {u}  {n}: {r:,} redemptions" for u, n, r in self.largest_enterprises)
         lines.append("other cases:")
         lines.extend(f"  {case}: {where}" for case, where in self.other_cases.items())
+        if self.ledger:
+            lines.append(self.ledger)
         lines.append("deliberate bad rows (an ETL must reject them, with a reason):")
         lines.extend(f"  {b.kind}: {b.table} {b.key} — {b.note}" for b in self.bad_rows)
         return "\n".join(lines)
@@ -146,7 +142,7 @@ def generate(
     """
     spec = _scale_spec or resolve_scale(scale)
     started = time.perf_counter()
-    plan = p.build_plan(seed, spec)
+    plan = build_plan(seed, spec)
     engine = make_engine(url)
     try:
         created = prepare_tables(engine, replace=replace)
@@ -176,11 +172,16 @@ def generate(
         except BaseException:
             sink.abort()
             raise
+        # Issue 14: the ledger era (enterprise-subsidy + enterprise-access) in the same database.
+        ledger = demo_ledger.generate(
+            engine, engine, seed=seed, scale="S" if _scale_spec else scale, replace=replace
+        )
     finally:
         engine.dispose()
-    return _summarize(
+    summary = _summarize(
         plan, builder, sink.counts, make_url(url), seconds=time.perf_counter() - started
     )
+    return dataclasses.replace(summary, ledger=ledger.describe())
 
 
 @contextmanager

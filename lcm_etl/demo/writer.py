@@ -42,6 +42,7 @@ DEMO_TABLES: tuple[Table, ...] = (
     ecommerce.refund,
     ecommerce.refund_line,
     lms.data_sharing_consent,
+    lms.enterprise_course_enrollment,
     ecommerce.condition,
     ecommerce.benefit,
     ecommerce.offer,

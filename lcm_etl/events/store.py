@@ -8,6 +8,7 @@ consumer that died between the commit and the XACK — changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import uuid
 from collections.abc import Sequence
 
@@ -15,7 +16,10 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from lcm_etl.events.message import BusEvent, Rejection
+from lcm_etl.ledger import events as ledger_events
 from lcm_etl.schema import event_bus_event, rejected_record
+
+log = logging.getLogger(__name__)
 
 REJECTED_SOURCE = "event_bus"
 # rejected_record.first_run_id/last_run_id: the consumer is not a pipeline run, so its rejections
@@ -48,6 +52,16 @@ def land(conn: Connection, events: Sequence[LandedEvent]) -> int:
     """Insert new events; return how many were new (the others were duplicates)."""
     if not events:
         return 0
+    # Issue 14: ledger events land their transaction (state order) and name its enterprise.
+    applied = ledger_events.apply(conn, [item.event for item in events])
+    for event_id, problem in applied.unreadable:
+        log.warning("ledger event %s: %s; landed as an event only", event_id, problem)
+    events = [
+        dataclasses.replace(item, enterprise_uuids=(applied.owners[item.event.event_id],))
+        if item.event.event_id in applied.owners
+        else item
+        for item in events
+    ]
     rows = [
         {
             "event_id": item.event.event_id,

@@ -13,10 +13,13 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, select, text
 
-from lcm_etl import sqlfiles
+from lcm_etl import convert, sqlfiles
+from lcm_etl.ingest.extract import untyped
+from lcm_etl.progress import ProgressReporter
 from lcm_etl.schema import rejected_record
 
 log = logging.getLogger(__name__)
+CENT = Decimal("0.01")
 
 
 class LandingMismatch(RuntimeError):
@@ -30,6 +33,44 @@ class ControlTotal:
     enterprise_key: str
     discount_amount: Decimal
     discount_count: int
+
+
+def source_control_totals(source: Connection, progress: ProgressReporter) -> list[ControlTotal]:
+    """Σ discount amounts of Complete orders per enterprise, computed BY THE SOURCE in the
+    same snapshot the extraction read (so a full ingest can check it landed every row)."""
+    d = untyped("order_orderdiscount", ("order_id", "offer_id", "amount"), "t_d")
+    r = untyped("order_order", ("id", "status"), "t_r")
+    o = untyped("offer_conditionaloffer", ("id", "condition_id", "offer_type"), "t_o")
+    c = untyped("offer_condition", ("id", "enterprise_customer_uuid"), "t_c")
+    statement = (
+        select(c.c.enterprise_customer_uuid, func.sum(d.c.amount), func.count())
+        .select_from(
+            d.join(r, r.c.id == d.c.order_id)
+            .join(o, o.c.id == d.c.offer_id)
+            .join(c, c.c.id == o.c.condition_id)
+        )
+        .where(
+            r.c.status == "Complete",
+            o.c.offer_type == "Site",
+            c.c.enterprise_customer_uuid.is_not(None),
+            d.c.amount.is_not(None),
+        )
+        .group_by(c.c.enterprise_customer_uuid)
+    )
+    totals = []
+    with progress.step("reconcile source control totals"):
+        for key, amount, count in source.execute(statement):
+            # Amounts are DECIMAL(12,2), so their exact sum has cents; a source that sums in
+            # floating point (SQLite) is a few ULPs off, which rounding to cents removes.
+            exact = (convert.to_decimal(amount) or Decimal(0)).quantize(CENT)
+            totals.append(
+                ControlTotal(
+                    enterprise_key=str(key),
+                    discount_amount=exact,
+                    discount_count=int(count),
+                )
+            )
+    return totals
 
 
 def check_control_totals(conn: Connection, source_totals: list[ControlTotal]) -> None:

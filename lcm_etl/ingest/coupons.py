@@ -9,6 +9,7 @@ source no longer has are deleted), and the vouchers' marker stands for both.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Connection, and_, or_, select
@@ -48,7 +49,7 @@ class Coupons(TableSource):
     def url(self, settings: Settings) -> URL | None:
         return ecommerce_source_url(settings)
 
-    def marked(self, tables: Any) -> list[LandingTable]:
+    def marked(self, tables: Iterable[LandingTable]) -> list[LandingTable]:
         # The coupons' marker is their vouchers' (both are read together or not at all).
         return [spec for spec in tables if spec is not COUPON_OFFERS]
 

@@ -38,7 +38,6 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -47,7 +46,6 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
-    func,
     literal,
     or_,
     select,
@@ -59,7 +57,11 @@ from lcm_etl import convert, sqlfiles
 from lcm_etl.db import ecommerce_source_url
 from lcm_etl.ingest import extract, watermarks
 from lcm_etl.ingest.base import IngestRun, SourceResult
-from lcm_etl.ingest.control_totals import ControlTotal, check_control_totals
+from lcm_etl.ingest.control_totals import (
+    ControlTotal,
+    check_control_totals,
+    source_control_totals,
+)
 from lcm_etl.ingest.land import (
     Lander,
     LandingTable,
@@ -83,7 +85,6 @@ from lcm_etl.schema import (
 )
 
 SYSTEM = "ecommerce"
-CENT = Decimal("0.01")
 ID_CHUNK = 900  # ids per IN (...) list: below every engine's bound-parameter limit
 
 OFFERS = LandingTable(SYSTEM, "offer_conditionaloffer", raw_offer)
@@ -352,7 +353,7 @@ class EcommerceIngest:
         self._offers(touched_offers)
         if self.mode == "full":
             self._full_redemptions()
-            control = self.control_totals()
+            control = source_control_totals(self.source, self.progress)
         else:
             self._incremental_redemptions()
             control = None
@@ -503,47 +504,6 @@ class EcommerceIngest:
                 self._max_tracker(COURSES, "modified", convert.to_datetime, "course_modified"),
             )
         self._by_ids(COURSES, self.course, "id", course_ids)
-
-    # ---- control totals ---------------------------------------------------------------------
-
-    def control_totals(self) -> list[ControlTotal]:
-        """Σ discount amounts of Complete orders per enterprise, computed BY THE SOURCE in the
-        same snapshot the extraction read (so a full ingest can check it landed every row)."""
-        d, r, o, c = (
-            _clause(DISCOUNTS, "t_d"),
-            _clause(ORDERS, "t_r"),
-            _clause(OFFERS, "t_o"),
-            _clause(CONDITIONS, "t_c"),
-        )
-        statement = (
-            select(c.c.enterprise_customer_uuid, func.sum(d.c.amount), func.count())
-            .select_from(
-                d.join(r, r.c.id == d.c.order_id)
-                .join(o, o.c.id == d.c.offer_id)
-                .join(c, c.c.id == o.c.condition_id)
-            )
-            .where(
-                r.c.status == "Complete",
-                o.c.offer_type == "Site",
-                c.c.enterprise_customer_uuid.is_not(None),
-                d.c.amount.is_not(None),
-            )
-            .group_by(c.c.enterprise_customer_uuid)
-        )
-        totals = []
-        with self.progress.step("reconcile source control totals"):
-            for key, amount, count in self.source.execute(statement):
-                # Amounts are DECIMAL(12,2), so their exact sum has cents; a source that sums in
-                # floating point (SQLite) is a few ULPs off, which rounding to cents removes.
-                exact = (convert.to_decimal(amount) or Decimal(0)).quantize(CENT)
-                totals.append(
-                    ControlTotal(
-                        enterprise_key=str(key),
-                        discount_amount=exact,
-                        discount_count=int(count),
-                    )
-                )
-        return totals
 
 
 class Ecommerce:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from lcm_etl.ingest import coupons, ecommerce, license_manager, lms
+from lcm_etl.ingest import access, coupons, ecommerce, license_manager, lms, subsidy
 from lcm_etl.ingest.base import IngestRun, Source, SourceResult
 from lcm_etl.modes import Mode
 from lcm_etl.progress import ProgressReporter
@@ -25,6 +25,8 @@ SOURCES: tuple[Source, ...] = (
     coupons.SOURCE,
     lms.SOURCE,
     license_manager.SOURCE,
+    subsidy.SOURCE,  # issue 14: the ledger era (optional)
+    access.SOURCE,
 )
 
 

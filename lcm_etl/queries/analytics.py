@@ -272,6 +272,7 @@ _REDEMPTION_COLUMNS = (
     offer_redemption.c.amount_learner_paid,
     offer_redemption.c.enrollment_date,
     offer_redemption.c.is_refunded,
+    offer_redemption.c.enterprise_enrollment_id,
 )
 
 
@@ -394,6 +395,8 @@ def _enrollment_row(
     row_values: dict[str, Any] = dict.fromkeys(ENROLLMENT_FIELDS)
     row_values.update(
         {
+            # The admin portal's row id (LMS enterprise course enrollment, else the order line).
+            "enterprise_enrollment_id": row.enterprise_enrollment_id,
             "enrollment_date": iso_date(row.enrollment_date),
             "is_refunded": row.is_refunded,
             "offer_id": str(row.offer_id),

@@ -14,7 +14,7 @@ BalanceState = Literal["ok", "low", "depleted", "uncapped"]
 @dataclasses.dataclass(frozen=True)
 class Thresholds:
     low_balance_fraction: Decimal = Decimal("0.75")
-    """``low`` when the spent fraction is above this (exactly equal is not low)."""
+    """``low`` when the spend is above this fraction of the cap (exactly equal is not low)."""
     no_balance_amount: Decimal = Decimal("100")
     """``depleted`` when the remaining amount is at or below this."""
 
@@ -65,17 +65,25 @@ def page_summary(
         redeemed_funds=min(amount_of_offer_spent, max_discount),
         remaining_funds=remaining,
         percent_utilized=percent,
-        balance_state=balance_state(remaining, percent, thresholds),
+        balance_state=balance_state(max_discount, amount_of_offer_spent, thresholds),
     )
 
 
 def balance_state(
-    remaining: Decimal, percent: Decimal | None, thresholds: Thresholds
+    max_discount: Decimal | None, amount_spent: Decimal, thresholds: Thresholds
 ) -> BalanceState:
-    """``depleted`` at or below the dollar threshold, else ``low`` above the fraction."""
-    if remaining <= thresholds.no_balance_amount:
+    """An offer's balance state: ``uncapped`` without a cap; ``depleted`` when what remains (cap
+    − spent, unclamped) is at or below the dollar threshold; ``low`` when the spend is above the
+    fraction of the cap (amounts compared, never a rounded percentage); else ``ok``.
+
+    The SQL statements use its twin, the function ``lcm.balance_state`` (migration 0006); a
+    property test holds the two equal.
+    """
+    if max_discount is None:
+        return "uncapped"
+    if max_discount - amount_spent <= thresholds.no_balance_amount:
         return "depleted"
-    if percent is not None and percent > thresholds.low_balance_fraction:
+    if amount_spent > thresholds.low_balance_fraction * max_discount:
         return "low"
     return "ok"
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Engine,
     Select,
     bindparam,
+    func,
     select,
 )
 
@@ -25,10 +27,18 @@ from lcm_etl.eligibility import (
     facts_at,
     is_current,
 )
+from lcm_etl.forecast import WINDOW_DAYS, offer_forecasts_from
 from lcm_etl.queries.balance import Thresholds, alerts_for, page_summary
+from lcm_etl.queries.budgets import render_budgets
 from lcm_etl.queries.formatting import UTC, iso_datetime, money, number, uuid_string
 from lcm_etl.queries.tenancy import data_as_of_query, enterprise_data_as_of, reading
-from lcm_etl.schema import enterprise_eligibility, offer_summary
+from lcm_etl.schema import (
+    budget,
+    budget_utilization_daily,
+    enterprise_eligibility,
+    offer_summary,
+    offer_utilization_daily,
+)
 from lcm_etl.settings import Settings
 
 _PAGE_COLUMNS = (
@@ -51,7 +61,7 @@ _PAGE_COLUMNS = (
 )
 
 
-# Issue 3: the non-offer facts come from lcm.enterprise_eligibility, re-counted at request time.
+# Eligibility: the non-offer facts come from lcm.enterprise_eligibility, re-counted at request time.
 _ELIGIBILITY_COLUMNS = (
     enterprise_eligibility.c.enterprise_name,
     enterprise_eligibility.c.lcm_screen_enabled,
@@ -129,12 +139,53 @@ class PageStatements:
     offers: PageStatement
     eligibility: PageStatement
     data_as_of: PageStatement
+    # Issue 14: the ledger era's budgets, and the depletion forecast's window spend (offers,
+    # budgets) over the 30 UTC days ending with the enterprise's data_as_of.
+    budgets: PageStatement
+    offer_spend: PageStatement
+    budget_spend: PageStatement
 
 
 _ENTERPRISE = bindparam("enterprise", type_=offer_summary.c.enterprise_customer_uuid.type)
 _PAGE_OFFERS = select(*_PAGE_COLUMNS).where(offer_summary.c.enterprise_customer_uuid == _ENTERPRISE)
 _PAGE_ELIGIBILITY = select(*_ELIGIBILITY_COLUMNS).where(
     enterprise_eligibility.c.enterprise_customer_uuid == _ENTERPRISE
+)
+
+
+_WINDOW_START = (
+    func.date(func.timezone("UTC", data_as_of_query(_ENTERPRISE).scalar_subquery()))
+    - WINDOW_DAYS
+    + 1
+)
+_PAGE_BUDGETS = select(budget).where(
+    budget.c.enterprise_customer_uuid == _ENTERPRISE, budget.c.active.is_(True)
+)
+_PAGE_OFFER_SPEND = (
+    select(
+        offer_utilization_daily.c.offer_id,
+        func.sum(
+            offer_utilization_daily.c.amount_spent - offer_utilization_daily.c.amount_refunded
+        ),
+    )
+    .where(
+        offer_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,
+        offer_utilization_daily.c.day >= _WINDOW_START,
+    )
+    .group_by(offer_utilization_daily.c.offer_id)
+)
+_PAGE_BUDGET_SPEND = (
+    select(
+        budget_utilization_daily.c.policy_uuid,
+        func.sum(
+            budget_utilization_daily.c.spent_cents - budget_utilization_daily.c.refunded_cents
+        ),
+    )
+    .where(
+        budget_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,
+        budget_utilization_daily.c.day >= _WINDOW_START,
+    )
+    .group_by(budget_utilization_daily.c.policy_uuid)
 )
 
 
@@ -150,6 +201,9 @@ def page_statements() -> PageStatements:
         offers=compiled(_PAGE_OFFERS),
         eligibility=compiled(_PAGE_ELIGIBILITY),
         data_as_of=compiled(data_as_of_query(_ENTERPRISE)),
+        budgets=compiled(_PAGE_BUDGETS),
+        offer_spend=compiled(_PAGE_OFFER_SPEND),
+        budget_spend=compiled(_PAGE_BUDGET_SPEND),
     )
 
 
@@ -173,9 +227,11 @@ def learner_credit_page(
     with reading(engine) as conn:
         rows = conn.execute(_PAGE_OFFERS, parameters).all()
         stored = conn.execute(_PAGE_ELIGIBILITY, parameters).first()
-        data_as_of = (
-            enterprise_data_as_of(conn, enterprise_uuid) if rows or stored is not None else None
-        )
+        budgets = conn.execute(_PAGE_BUDGETS, parameters).all()
+        known = rows or stored is not None or budgets
+        data_as_of = enterprise_data_as_of(conn, enterprise_uuid) if known else None
+        offer_spend = conn.execute(_PAGE_OFFER_SPEND, parameters).all() if known else []
+        budget_spend = conn.execute(_PAGE_BUDGET_SPEND, parameters).all() if known else []
     return page_answer(
         enterprise_uuid,
         rows,
@@ -184,6 +240,9 @@ def learner_credit_page(
         settings=settings,
         now=now,
         facts=facts,
+        budgets=budgets,
+        offer_spend=offer_spend,
+        budget_spend=budget_spend,
     )
 
 
@@ -196,14 +255,17 @@ def page_answer(
     settings: Settings,
     now: dt.datetime | None = None,
     facts: EligibilityFacts | None = None,
+    budgets: Sequence[Any] = (),
+    offer_spend: Sequence[Any] = (),
+    budget_spend: Sequence[Any] = (),
 ) -> dict[str, Any] | None:
-    """The page from the rows of :func:`page_statements` (offers, the stored eligibility row);
-    ``None`` when neither exists: an enterprise known to any source has a page, even without
-    offers."""
-    if not rows and stored is None:
+    """The page from the rows of :func:`page_statements` (offers, the stored eligibility row,
+    the budgets and the forecast windows' spend); ``None`` when there is no offer, eligibility
+    row or budget: an enterprise known to any source has a page, even without offers."""
+    if not rows and stored is None and not budgets:
         return None
     now = now or dt.datetime.now(UTC)
-    return render_page(
+    answer = render_page(
         enterprise_uuid,
         rows,
         facts=facts if facts is not None else _facts_from(stored, now),
@@ -212,6 +274,22 @@ def page_answer(
         data_as_of=data_as_of,
         fallback_name=stored.enterprise_name if stored is not None else None,
     )
+    # Issue 14: each offer's depletion forecast, and the ledger era's budgets with theirs.
+    as_of = data_as_of or max((row.data_as_of for row in budgets), default=None)
+    forecasts = offer_forecasts_from(rows, dict(offer_spend), as_of)
+    for offer in answer["offers"]:
+        offer["forecast"] = forecasts.get(int(offer["offer_id"]))
+    answer["budgets"] = (
+        render_budgets(
+            budgets,
+            now=now,
+            as_of=as_of,
+            window_spend={key: Decimal(int(cents)) / 100 for key, cents in budget_spend},
+        )
+        if as_of is not None
+        else []
+    )
+    return answer
 
 
 def page_json(answer: dict[str, Any]) -> bytes:

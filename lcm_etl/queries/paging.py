@@ -103,15 +103,29 @@ def order_by_clause(
     default: Sequence[ColumnElement[Any]],
     tie_breakers: Sequence[ColumnElement[Any]],
 ) -> list[ColumnElement[Any]]:
-    """DRF's OrderingFilter over a whitelist: a comma list of fields, ``-`` for descending."""
+    """DRF's OrderingFilter over a whitelist: a comma list of fields, ``-`` for descending, NULLs
+    placed as MySQL places them (:func:`mysql_order`)."""
     fields = [part.strip() for part in (ordering or "").split(",") if part.strip()]
     if not fields:
         return [*default, *tie_breakers]
     unknown = [f for f in fields if f.removeprefix("-") not in whitelist]
     if unknown:
         raise BadOrdering(unknown, sorted(whitelist))
-    clauses = [whitelist[f[1:]].desc() if f.startswith("-") else whitelist[f].asc() for f in fields]
+    clauses = [
+        mysql_order(whitelist[f.removeprefix("-")], descending=f.startswith("-")) for f in fields
+    ]
     return [*clauses, *tie_breakers]
+
+
+def mysql_order(column: ColumnElement[Any], *, descending: bool) -> ColumnElement[Any]:
+    """``column`` in the order the MySQL-backed analytics API gives: NULLs first ascending and
+    last descending (PostgreSQL's defaults are the opposite). A NOT NULL column keeps the plain
+    form: its NULL placement changes nothing, and the plain form is what its indexes are built
+    in (``enrollment_date DESC`` is the enrollments index, the page's default order)."""
+    nullable = getattr(column, "nullable", True)
+    if descending:
+        return column.desc().nulls_last() if nullable else column.desc()
+    return column.asc().nulls_first() if nullable else column.asc()
 
 
 def offer_id_value(value: str | None) -> int | Literal[False] | None:

@@ -26,7 +26,7 @@ from lcm_etl.schema import offer_summary, pipeline_run
 
 PORTAL_ROLE = "lcm_portal"
 TENANT_SETTING = "lcm.enterprise_uuid"
-# A request never needs more; a runaway query must not hold a connection (reliability-perf §4).
+# A request never needs more; a runaway query must not hold a connection.
 STATEMENT_TIMEOUT = "30s"
 
 

@@ -1,4 +1,4 @@
-"""Eligibility (issue 3): lcm_raw landing for the LMS and license-manager sources, ecommerce
+"""Eligibility: lcm_raw landing for the LMS and license-manager sources, ecommerce
 enterprise coupons, and lcm.enterprise_eligibility.
 
 Revision ID: 0002

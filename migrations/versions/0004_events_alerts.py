@@ -1,4 +1,4 @@
-"""Orchestration (issue 5): event-bus landing (lcm_raw) and balance-alert notifications (lcm).
+"""Orchestration: event-bus landing (lcm_raw) and balance-alert notifications (lcm).
 
 Revision ID: 0004
 Revises: 0003

@@ -180,7 +180,7 @@ SELECT
         AND discount_value = 100
         AND max_user_applications IS NULL
         AND max_user_discount IS NULL,
-        false
+        FALSE
     ) AS is_fcfs_org_wide,
     max_discount,
     net_spent AS amount_of_offer_spent,

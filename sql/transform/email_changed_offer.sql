@@ -1,4 +1,4 @@
--- Offers of the enterprises whose email visibility (data-sharing consent policy, issue 3) changed
+-- Offers of the enterprises whose email visibility (the data-sharing consent policy) changed
 -- since the last publish (few, usually none): their learners' emails must be recomputed.
 -- Materialized as the temporary table email_changed_offer so that its size is known when
 -- scope_order_incremental.sql joins the discounts to it.

@@ -69,7 +69,7 @@ SELECT
     shared.order_number,
     shared.user_id::bigint AS ecommerce_user_id,
     u.lms_user_id,
-    -- Data-sharing consent (issue 3, email_policy.sql): where the customer requests consent,
+    -- Data-sharing consent (email_policy.sql): where the customer requests consent,
     -- the email only shows with the learner's granted consent for this course (key or run).
     CASE
         WHEN ep.email_visibility IN ('shown', 'shown_consent_unknown') THEN NULLIF(u.email, '')
@@ -95,7 +95,22 @@ SELECT
         WHEN shared.refunded_fraction >= 1 THEN shared.line_amount
         ELSE round(shared.line_amount * shared.refunded_fraction, 2)
     END AS amount_refunded,
-    CASE WHEN shared.refunded_fraction > 0 THEN shared.refunded_at END AS refunded_at
+    CASE WHEN shared.refunded_fraction > 0 THEN shared.refunded_at END AS refunded_at,
+    -- The admin portal's row id (issue 9): the LMS enterprise course enrollment of this learner,
+    -- enterprise and course run when the LMS has one (unique there), else the order line (the
+    -- seat bought). Both are fixed source ids, so a re-run never changes the value.
+    coalesce(
+        (
+            SELECT min(ece.id)
+            FROM lcm_raw.lms_enterprisecustomeruser AS ecu
+            JOIN lcm_raw.lms_enterprisecourseenrollment AS ece
+                ON ece.enterprise_customer_user_id = ecu.id
+            WHERE ecu.user_id = u.lms_user_id
+                AND ecu.enterprise_customer_id = replace(shared.enterprise_customer_uuid::text, '-', '')
+                AND ece.course_id = shared.courserun_key
+        ),
+        shared.order_line_id
+    ) AS enterprise_enrollment_id
 FROM shared
 LEFT JOIN lcm_raw.ecommerce_user AS u ON u.id = shared.user_id
 LEFT JOIN email_policy AS ep ON ep.enterprise_customer_uuid = shared.enterprise_customer_uuid

@@ -6,8 +6,9 @@
 --                            otherwise the offer's previous totals are moved by the difference
 --                            between its old (old_redemption) and new (new_offer_redemption)
 --                            redemptions, so the cost follows the change, not the offer's history
---   :low_balance_fraction  — low when net / max_discount is ABOVE this (exactly 0.75 is not low)
---   :no_balance_amount     — depleted when max_discount − net is AT OR BELOW this ($100 is depleted)
+--   :low_balance_fraction, :no_balance_amount — the thresholds of lcm.balance_state (migration
+--                            0006): low above the fraction of the cap, depleted at or below the
+--                            amount remaining
 --   :data_as_of            — when the landed source data was read
 -- A learner is an LMS user id, or for the few orders without one, the (negated) ecommerce user id.
 WITH aggregated AS (
@@ -53,8 +54,8 @@ touched_learner AS (
     SELECT
         offer_id,
         coalesce(lms_user_id, -ecommerce_user_id) AS learner,
-        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = 1), false) AS live_after,
-        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = -1), false) AS live_before
+        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = 1), FALSE) AS live_after,
+        coalesce(bool_or(NOT is_refunded) FILTER (WHERE sign = -1), FALSE) AS live_before
     FROM changed_rows
     WHERE coalesce(lms_user_id, -ecommerce_user_id) IS NOT NULL
     GROUP BY offer_id, coalesce(lms_user_id, -ecommerce_user_id)
@@ -195,12 +196,12 @@ SELECT
         AS remaining_funds,
     CASE WHEN percent_of_offer_spent IS NOT NULL THEN least(percent_of_offer_spent, 1) END
         AS percent_utilized,
-    CASE
-        WHEN max_discount IS NULL THEN 'uncapped'
-        WHEN remaining_balance <= CAST(:no_balance_amount AS numeric) THEN 'depleted'
-        WHEN net_spent > CAST(:low_balance_fraction AS numeric) * max_discount THEN 'low'
-        ELSE 'ok'
-    END AS balance_state,
+    lcm.balance_state(
+        max_discount,
+        net_spent,
+        CAST(:low_balance_fraction AS numeric),
+        CAST(:no_balance_amount AS numeric)
+    ) AS balance_state,
     enrollment_count,
     learner_count,
     sum_course_price,
@@ -216,7 +217,7 @@ SELECT
         AND discount_value = 100
         AND max_user_applications IS NULL
         AND max_user_discount IS NULL,
-        false
+        FALSE
     ) AS is_fcfs_org_wide,
     -- The offer's landed source row, for the ecommerce-compatible API: built for the offers in
     -- scope only (lc_offer, which holds every offer on every publish, stays narrow).

@@ -38,7 +38,7 @@ UNION
 SELECT d.order_id
 FROM changed_offer AS c
 JOIN lcm_raw.ecommerce_orderdiscount AS d ON d.offer_id = c.offer_id
--- Issue 3: a learner's data-sharing consent changed (their orders; consent is keyed by username),
+-- Data-sharing consent: a learner's data-sharing consent changed (their orders; consent is keyed by username),
 -- or an enterprise's email visibility changed since the last publish (all its orders).
 UNION
 SELECT r.id
@@ -50,3 +50,19 @@ UNION
 SELECT d.order_id
 FROM email_changed_offer AS c
 JOIN lcm_raw.ecommerce_orderdiscount AS d ON d.offer_id = c.offer_id
+-- Issue 9: a learner's LMS enterprise course enrollment (or the customer-user row it hangs on)
+-- landed: their orders take its id as enterprise_enrollment_id.
+UNION
+SELECT r.id
+FROM lcm_raw.lms_enterprisecourseenrollment AS ece
+JOIN lcm_raw.lms_enterprisecustomeruser AS ecu ON ecu.id = ece.enterprise_customer_user_id
+JOIN lcm_raw.ecommerce_user AS u ON u.lms_user_id = ecu.user_id
+JOIN lcm_raw.ecommerce_order AS r ON r.user_id = u.id
+WHERE ece.landed_run_id > :since_run
+UNION
+SELECT r.id
+FROM lcm_raw.lms_enterprisecustomeruser AS ecu
+JOIN lcm_raw.lms_enterprisecourseenrollment AS ece ON ece.enterprise_customer_user_id = ecu.id
+JOIN lcm_raw.ecommerce_user AS u ON u.lms_user_id = ecu.user_id
+JOIN lcm_raw.ecommerce_order AS r ON r.user_id = u.id
+WHERE ecu.landed_run_id > :since_run

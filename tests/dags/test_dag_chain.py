@@ -118,11 +118,12 @@ def _runs(engine: Engine) -> list[tuple[str, str, str, str]]:
 
 def _spent(engine: Engine, offer_id: int) -> Decimal:
     with engine.connect() as conn:
-        return conn.execute(
+        spent: Decimal = conn.execute(
             select(offer_summary.c.amount_of_offer_spent).where(
                 offer_summary.c.offer_id == offer_id
             )
         ).scalar_one()
+    return spent
 
 
 def test_the_dag_chain_end_to_end(

@@ -73,8 +73,9 @@ def test_the_chain_is_wired_through_assets(dag_bag: Any) -> None:
 
     # Hourly OR on an event-bus asset event, whichever comes first.
     assert isinstance(ingest.timetable, AssetOrTimeSchedule)
-    assert ingest.timetable.timetable.expression == "0 * * * *"
-    assert str(ingest.timetable.timetable.timezone) == "UTC"
+    hourly: Any = ingest.timetable.timetable  # a cron timetable (its class is Airflow-internal)
+    assert hourly.expression == "0 * * * *"
+    assert str(hourly.timezone) == "UTC"
     assert _scheduled_on(ingest) == {tasks.EVENT_ASSET_NAME}
     assert _names(ingest.get_task("ingest").outlets) == {tasks.LANDING_ASSET_NAME}
     assert _scheduled_on(publish) == {tasks.LANDING_ASSET_NAME}

@@ -161,7 +161,7 @@ def _set_state(engine: Engine, offer_id: int, state: str) -> None:
 
 def _alerts(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
-        return conn.execute(select(balance_alert).order_by(balance_alert.c.alert_id)).all()
+        return list(conn.execute(select(balance_alert).order_by(balance_alert.c.alert_id)))
 
 
 def test_one_email_per_transition_and_none_on_reruns(
@@ -198,8 +198,8 @@ def test_one_email_per_transition_and_none_on_reruns(
     ]
     assert {(r.status, r.channel, r.attempts) for r in rows} == {("delivered", "smtp", 1)}
     with engine.connect() as conn:
-        state = conn.execute(select(offer_balance_state)).one()
-    assert (state.balance_state, state.transition_count) == ("low", 4)
+        stored = conn.execute(select(offer_balance_state)).one()
+    assert (stored.balance_state, stored.transition_count) == ("low", 4)
 
 
 def test_first_seen_offers_notify_only_when_already_low_or_depleted(

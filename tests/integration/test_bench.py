@@ -94,8 +94,10 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     _assert_limit(limit)
     full = report["full_pass"]
     _assert_pass(full, "full")
-    # The limit copies the redemption rows the pass publishes, plus the rows it rejects.
-    published = full["counts"]["publish.redemptions_written"]
+    # The limit copies the redemption rows the pass publishes, plus the rows it rejects, and
+    # the ledger transactions.
+    assert limit["ledger_rows"] == full["counts"]["publish.ledger.transactions_written"] > 0
+    published = full["counts"]["publish.redemptions_written"] + limit["ledger_rows"]
     assert 0 <= limit["rows"] - published <= full["counts"]["publish.rejected"]
     assert full["over_limit"] == pytest.approx(full["seconds"] / limit["seconds"], rel=0.01)
     assert full["over_copy"] == pytest.approx(full["seconds"] / limit["copy_seconds"], rel=0.01)
@@ -107,6 +109,14 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
         incremental["seconds"] / full["seconds"], rel=0.01
     )
     assert report["vacuum_analyze_seconds"] > 0
+
+    # The ledger era's budgets: the read model against computing them on read, same answer.
+    budgets = report["budgets"]
+    assert budgets["answers_match"]
+    assert budgets["budgets"] > 0
+    assert budgets["redemptions"] > 0
+    assert budgets["compute_on_read_ms"] > 0
+    assert budgets["read_model_ms"] > 0
 
     api = report["api"]
     # The compute-on-read baseline answers exactly what the read model serves.

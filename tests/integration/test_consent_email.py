@@ -47,7 +47,7 @@ EXPECTED = {
 
 
 @pytest.fixture
-def source(sqlite_source_url):  # type: ignore[no-untyped-def]
+def source(sqlite_source_url):
     b = SourceBuilder(sqlite_source_url)
     e = EligibilitySource(sqlite_source_url, b)
     e.customer(CONSENTING, "Consenting")
@@ -78,7 +78,7 @@ def source(sqlite_source_url):  # type: ignore[no-untyped-def]
     return b, e, ids
 
 
-def settings_for(make_settings, url, *, lms: bool = True, **overrides):  # type: ignore[no-untyped-def]
+def settings_for(make_settings, url, *, lms: bool = True, **overrides):
     text_url = url.render_as_string()
     return make_settings(
         ecommerce_database_url=text_url,
@@ -105,7 +105,7 @@ def emails(engine: Engine) -> dict[str, bool]:
     return shown
 
 
-def test_emails_follow_data_sharing_consent(source, make_settings, sqlite_source_url, engine):  # type: ignore[no-untyped-def]
+def test_emails_follow_data_sharing_consent(source, make_settings, sqlite_source_url, engine):
     pipeline.run_pass(settings_for(make_settings, sqlite_source_url), mode="full", trigger="manual")
     assert emails(engine) == EXPECTED
     with engine.connect() as conn:
@@ -136,7 +136,7 @@ def _token(enterprise: uuid.UUID) -> dict[str, str]:
 
 def test_hidden_emails_are_hidden_wherever_they_are_served(
     source, make_settings, sqlite_source_url, engine
-):  # type: ignore[no-untyped-def]
+):
     settings = settings_for(make_settings, sqlite_source_url)
     pipeline.run_pass(settings, mode="full", trigger="manual")
     with engine.connect() as conn:
@@ -168,7 +168,7 @@ def test_hidden_emails_are_hidden_wherever_they_are_served(
 
 def test_a_consent_change_reaches_the_read_model_in_the_next_incremental_pass(
     source, make_settings, sqlite_source_url, engine
-):  # type: ignore[no-untyped-def]
+):
     _, e, ids = source
     settings = settings_for(make_settings, sqlite_source_url)
     pipeline.run_pass(settings, mode="full", trigger="manual")
@@ -189,7 +189,7 @@ def test_a_consent_change_reaches_the_read_model_in_the_next_incremental_pass(
 
 def test_a_consent_policy_change_recomputes_the_enterprise(
     source, make_settings, sqlite_source_url, engine
-):  # type: ignore[no-untyped-def]
+):
     _, e, _ = source
     settings = settings_for(make_settings, sqlite_source_url)
     pipeline.run_pass(settings, mode="full", trigger="manual")
@@ -204,7 +204,7 @@ def test_a_consent_policy_change_recomputes_the_enterprise(
 
 def test_without_an_lms_emails_are_shown_unless_the_setting_hides_them(
     source, make_settings, sqlite_source_url, engine
-):  # type: ignore[no-untyped-def]
+):
     settings = settings_for(make_settings, sqlite_source_url, lms=False)
     pipeline.run_pass(settings, mode="full", trigger="manual")
     assert all(emails(engine).values())  # as ecommerce has them
@@ -218,7 +218,7 @@ def test_without_an_lms_emails_are_shown_unless_the_setting_hides_them(
 
 def test_unsetting_the_lms_never_reveals_hidden_emails(
     source, make_settings, sqlite_source_url, engine
-):  # type: ignore[no-untyped-def]
+):
     pipeline.run_pass(settings_for(make_settings, sqlite_source_url), mode="full", trigger="manual")
     without_lms = settings_for(make_settings, sqlite_source_url, lms=False)
     pipeline.run_pass(without_lms, mode="full", trigger="manual")

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from lcm_etl.events.refresh import RefreshFailed
 from lcm_etl.schema import event_bus_event, rejected_record
 from lcm_etl.settings import Settings
 
-REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ENROLLMENTS = "course-enrollment-lifecycle"
 REVOCATIONS = "learner-credit-course-enrollment-lifecycle"
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
@@ -71,30 +69,13 @@ class SimulatedCrash(RuntimeError):
 
 
 @pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def bus_settings(make_settings: Any, client: redis.Redis) -> Iterator[Settings]:
-    prefix = f"lcmtest{uuid.uuid4().hex[:10]}"
-    settings: Settings = make_settings(
-        event_bus_redis_url=REDIS_URL,
-        event_bus_topic_prefix=prefix,
+def bus(bus_settings: Callable[..., Settings]) -> Settings:
+    """Both topics, one named consumer, small batches."""
+    return bus_settings(
         event_bus_topics=f"{ENROLLMENTS},{REVOCATIONS}",
-        event_bus_consumer_group=f"{prefix}-group",
         event_bus_consumer_name="consumer-1",
-        event_bus_block_ms=50,
         event_bus_batch_size=50,
     )
-    yield settings
-    client.delete(*stream_names(settings))
 
 
 @pytest.fixture
@@ -125,7 +106,7 @@ def _stream(settings: Settings, topic: str) -> str:
 def _consumer(
     settings: Settings,
     engine: Engine,
-    client: redis.Redis,
+    redis_client: redis.Redis,
     refresher: RecordingRefresher,
     directory: LearnerDirectory,
     **overrides: Any,
@@ -133,37 +114,37 @@ def _consumer(
     if overrides:
         settings = settings.model_copy(update=overrides)
     return EventConsumer(
-        settings, client=client, engine=engine, refresher=refresher, directory=directory
+        settings, client=redis_client, engine=engine, refresher=refresher, directory=directory
     )
 
 
-def _pending(client: redis.Redis, settings: Settings) -> int:
+def _pending(redis_client: redis.Redis, settings: Settings) -> int:
     return sum(
-        client.xpending(stream, settings.event_bus_consumer_group)["pending"]
+        redis_client.xpending(stream, settings.event_bus_consumer_group)["pending"]
         for stream in stream_names(settings)
     )
 
 
 def _event_rows(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
-        return conn.execute(select(event_bus_event).order_by(event_bus_event.c.entry_id)).all()
+        return list(conn.execute(select(event_bus_event).order_by(event_bus_event.c.entry_id)))
 
 
 def _rejections(engine: Engine) -> list[Any]:
     with engine.connect() as conn:
-        return conn.execute(select(rejected_record).order_by(rejected_record.c.natural_key)).all()
+        return list(conn.execute(select(rejected_record).order_by(rejected_record.c.natural_key)))
 
 
 def test_events_published_before_the_first_start_are_read(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
     """The group starts at 0, not $: nothing published while no consumer ran is skipped."""
-    stream = _stream(bus_settings, ENROLLMENTS)
-    producer.publish(client, stream, producer.enrollment_created_fields(1))
-    producer.publish(client, stream, producer.enrollment_created_fields(3))
+    stream = _stream(bus, ENROLLMENTS)
+    producer.publish(redis_client, stream, producer.enrollment_created_fields(1))
+    producer.publish(redis_client, stream, producer.enrollment_created_fields(3))
     refresher = RecordingRefresher()
 
-    stats = _consumer(bus_settings, engine, client, refresher, lms[1]).run(until_idle=True)
+    stats = _consumer(bus, engine, redis_client, refresher, lms[1]).run(until_idle=True)
 
     rows = _event_rows(engine)
     assert [row.lms_user_id for row in rows] == [1, 3]
@@ -175,22 +156,22 @@ def test_events_published_before_the_first_start_are_read(
     # One refresh for the batch, targeted at both enterprises.
     assert refresher.calls == [(BOTH, False)]
     assert stats.landed == 2
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0
 
 
 def test_duplicate_delivery_has_one_effect(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
+    stream = _stream(bus, ENROLLMENTS)
     fields = producer.enrollment_created_fields(2)
-    producer.publish(client, stream, fields)
-    producer.publish(client, stream, fields)  # the same event (same id) published again
+    producer.publish(redis_client, stream, fields)
+    producer.publish(redis_client, stream, fields)  # the same event (same id) published again
     refresher = RecordingRefresher()
-    consumer = _consumer(bus_settings, engine, client, refresher, lms[1])
+    consumer = _consumer(bus, engine, redis_client, refresher, lms[1])
     consumer.run(until_idle=True)
 
     # …and once more, later, in a batch of its own.
-    producer.publish(client, stream, fields)
+    producer.publish(redis_client, stream, fields)
     consumer.run(until_idle=True)
 
     rows = _event_rows(engine)
@@ -198,20 +179,23 @@ def test_duplicate_delivery_has_one_effect(
     assert rows[0].event_id == uuid.UUID(fields[b"id"].decode())
     assert refresher.calls == [((ACME,), False)]
     assert (consumer.stats.landed, consumer.stats.duplicates) == (1, 2)
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0
 
 
 def test_a_crash_between_commit_and_acknowledge_loses_nothing_and_doubles_nothing(
-    bus_settings: Settings,
+    bus: Settings,
     engine: Engine,
-    client: redis.Redis,
+    redis_client: redis.Redis,
     lms: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
-    ids = [producer.publish(client, stream, producer.enrollment_created_fields(u)) for u in (1, 3)]
+    stream = _stream(bus, ENROLLMENTS)
+    ids = [
+        producer.publish(redis_client, stream, producer.enrollment_created_fields(u))
+        for u in (1, 3)
+    ]
     refresher = RecordingRefresher()
-    crashing = _consumer(bus_settings, engine, client, refresher, lms[1])
+    crashing = _consumer(bus, engine, redis_client, refresher, lms[1])
 
     def crash(entries: Any) -> None:
         raise SimulatedCrash("killed after the commit, before XACK")
@@ -220,11 +204,11 @@ def test_a_crash_between_commit_and_acknowledge_loses_nothing_and_doubles_nothin
     with pytest.raises(SimulatedCrash):
         crashing.run(until_idle=True)
     assert len(_event_rows(engine)) == 2  # committed…
-    assert _pending(client, bus_settings) == 2  # …but not acknowledged
+    assert _pending(redis_client, bus) == 2  # …but not acknowledged
     assert refresher.calls == []
 
     # The same consumer restarts: it reads its own pending entries first.
-    restarted = _consumer(bus_settings, engine, client, refresher, lms[1])
+    restarted = _consumer(bus, engine, redis_client, refresher, lms[1])
     restarted.run(until_idle=True)
 
     rows = _event_rows(engine)
@@ -236,56 +220,56 @@ def test_a_crash_between_commit_and_acknowledge_loses_nothing_and_doubles_nothin
     )
     assert refresher.calls == [(BOTH, False)]
     assert all(row.processed_at is not None for row in rows)
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0
 
 
 def test_a_dead_consumers_pending_entries_are_reclaimed(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
-    group = bus_settings.event_bus_consumer_group
-    client.xgroup_create(stream, group, id="0", mkstream=True)
-    producer.publish(client, stream, producer.enrollment_created_fields(3))
+    stream = _stream(bus, ENROLLMENTS)
+    group = bus.event_bus_consumer_group
+    redis_client.xgroup_create(stream, group, id="0", mkstream=True)
+    producer.publish(redis_client, stream, producer.enrollment_created_fields(3))
     # Another consumer of the group receives the entry and dies without acknowledging it.
-    delivered = client.xreadgroup(group, "consumer-dead", {stream: ">"}, count=10)
-    assert len(delivered[0][1]) == 1
+    delivered = redis_client.xreadgroup(group, "consumer-dead", {stream: ">"}, count=10)
+    assert len(delivered[0][1]) == 1  # type: ignore[index]  # redis-py types xreadgroup as RESP3's dict
     refresher = RecordingRefresher()
 
     patient = _consumer(
-        bus_settings, engine, client, refresher, lms[1], event_bus_claim_min_idle_ms=3_600_000
+        bus, engine, redis_client, refresher, lms[1], event_bus_claim_min_idle_ms=3_600_000
     )
     patient.run(until_idle=True)
     assert _event_rows(engine) == []  # not idle long enough: still the other consumer's
 
     survivor = _consumer(
-        bus_settings, engine, client, refresher, lms[1], event_bus_claim_min_idle_ms=0
+        bus, engine, redis_client, refresher, lms[1], event_bus_claim_min_idle_ms=0
     )
     survivor.run(until_idle=True)
 
     assert [row.lms_user_id for row in _event_rows(engine)] == [3]
     assert survivor.stats.reclaimed == 1
     assert refresher.calls == [((GLOBEX,), False)]
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0
 
 
 def test_a_poison_message_does_not_stall_the_stream(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
-    good_before = producer.publish(client, stream, producer.enrollment_created_fields(1))
+    stream = _stream(bus, ENROLLMENTS)
+    good_before = producer.publish(redis_client, stream, producer.enrollment_created_fields(1))
     garbage = producer.enrollment_created_fields(2)
     garbage[b"event_data"] = POISON
-    bad_avro = producer.publish(client, stream, garbage)
+    bad_avro = producer.publish(redis_client, stream, garbage)
     unknown = producer.enrollment_created_fields(2)
     unknown[b"type"] = b"org.openedx.learning.course.enrollment.teleported.v1"
-    bad_type = producer.publish(client, stream, unknown)
+    bad_type = producer.publish(redis_client, stream, unknown)
     no_id = producer.enrollment_created_fields(2)
     del no_id[b"id"]
-    missing_id = producer.publish(client, stream, no_id)
-    good_after = producer.publish(client, stream, producer.enrollment_created_fields(3))
+    missing_id = producer.publish(redis_client, stream, no_id)
+    good_after = producer.publish(redis_client, stream, producer.enrollment_created_fields(3))
     refresher = RecordingRefresher()
 
-    consumer = _consumer(bus_settings, engine, client, refresher, lms[1], event_bus_batch_size=2)
+    consumer = _consumer(bus, engine, redis_client, refresher, lms[1], event_bus_batch_size=2)
     consumer.run(until_idle=True)
 
     assert [row.entry_id for row in _event_rows(engine)] == [good_before, good_after]
@@ -300,22 +284,22 @@ def test_a_poison_message_does_not_stall_the_stream(
     assert (poison.first_run_id, poison.last_run_id) == (0, 0)
     assert poison.payload["fields"]["event_data"] == {"base64": base64.b64encode(POISON).decode()}
     assert poison.payload["fields"]["type"] == ENROLLMENT_CREATED
-    assert _pending(client, bus_settings) == 0
-    info = {g["name"].decode(): g for g in client.xinfo_groups(stream)}[
-        bus_settings.event_bus_consumer_group
+    assert _pending(redis_client, bus) == 0
+    info = {g["name"].decode(): g for g in redis_client.xinfo_groups(stream)}[
+        bus.event_bus_consumer_group
     ]
     assert info["last-delivered-id"].decode() == good_after
 
 
 def test_a_redelivered_poison_message_is_recorded_once(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
+    stream = _stream(bus, ENROLLMENTS)
     garbage = producer.enrollment_created_fields(2)
     garbage[b"event_data"] = b"\x00"
-    producer.publish(client, stream, garbage)
+    producer.publish(redis_client, stream, garbage)
     refresher = RecordingRefresher()
-    consumer = _consumer(bus_settings, engine, client, refresher, lms[1])
+    consumer = _consumer(bus, engine, redis_client, refresher, lms[1])
     consumer.ensure_groups()
     entries = consumer._read(consumer.streams, ">", 10)
     consumer.handle(entries)
@@ -325,46 +309,46 @@ def test_a_redelivered_poison_message_is_recorded_once(
 
 
 def test_a_revoked_enrollment_names_its_enterprise_and_a_bad_one_is_rejected(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, REVOCATIONS)
-    producer.publish(client, stream, producer.lc_enrollment_revoked_fields(GLOBEX.hex, 77))
-    bad = producer.publish(client, stream, producer.lc_enrollment_revoked_fields("not-a-uuid"))
+    stream = _stream(bus, REVOCATIONS)
+    producer.publish(redis_client, stream, producer.lc_enrollment_revoked_fields(GLOBEX.hex, 77))
+    bad = producer.publish(
+        redis_client, stream, producer.lc_enrollment_revoked_fields("not-a-uuid")
+    )
     refresher = RecordingRefresher()
-    _consumer(bus_settings, engine, client, refresher, LearnerDirectory(None)).run(until_idle=True)
+    _consumer(bus, engine, redis_client, refresher, LearnerDirectory(None)).run(until_idle=True)
     assert [row.enterprise_uuids for row in _event_rows(engine)] == [[GLOBEX]]
     assert [(r.natural_key, r.reason) for r in _rejections(engine)] == [(bad, "invalid_field")]
     assert refresher.calls == [((GLOBEX,), False)]
 
 
 def test_a_learner_of_no_enterprise_is_recorded_and_acknowledged_without_a_refresh(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
     producer.publish(
-        client, _stream(bus_settings, ENROLLMENTS), producer.enrollment_created_fields(404)
+        redis_client, _stream(bus, ENROLLMENTS), producer.enrollment_created_fields(404)
     )
     refresher = RecordingRefresher()
-    _consumer(bus_settings, engine, client, refresher, lms[1]).run(until_idle=True)
+    _consumer(bus, engine, redis_client, refresher, lms[1]).run(until_idle=True)
     [row] = _event_rows(engine)
     assert (row.lms_user_id, row.enterprise_uuids, row.refresh) == (404, [], "none")
     assert row.processed_at is not None
     assert refresher.calls == []
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0
 
 
 def test_without_an_lms_source_the_refresh_is_incremental(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, tmp_path: Path
+    bus: Settings, engine: Engine, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
+    producer.publish(redis_client, _stream(bus, ENROLLMENTS), producer.enrollment_created_fields(1))
     producer.publish(
-        client, _stream(bus_settings, ENROLLMENTS), producer.enrollment_created_fields(1)
-    )
-    producer.publish(
-        client, _stream(bus_settings, REVOCATIONS), producer.lc_enrollment_revoked_fields(ACME.hex)
+        redis_client, _stream(bus, REVOCATIONS), producer.lc_enrollment_revoked_fields(ACME.hex)
     )
     refresher = RecordingRefresher()
     # An LMS URL whose database lacks the table counts as no LMS source too.
     empty_lms = LearnerDirectory(create_engine(f"sqlite:///{tmp_path / 'empty.sqlite'}").url)
-    _consumer(bus_settings, engine, client, refresher, empty_lms).run(until_idle=True)
+    _consumer(bus, engine, redis_client, refresher, empty_lms).run(until_idle=True)
     rows = _event_rows(engine)
     assert sorted((row.enterprise_uuids or [] for row in rows), key=len) == [[], [ACME]]
     assert [r.enterprise_uuids for r in rows if r.event_type == ENROLLMENT_CREATED] == [None]
@@ -373,34 +357,32 @@ def test_without_an_lms_source_the_refresh_is_incremental(
 
 
 def test_a_failed_refresh_is_retried_from_the_table_not_the_stream(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    producer.publish(
-        client, _stream(bus_settings, ENROLLMENTS), producer.enrollment_created_fields(1)
-    )
+    producer.publish(redis_client, _stream(bus, ENROLLMENTS), producer.enrollment_created_fields(1))
     refresher = RecordingRefresher(failures=1)
-    first = _consumer(bus_settings, engine, client, refresher, lms[1])
+    first = _consumer(bus, engine, redis_client, refresher, lms[1])
     first.run(until_idle=True)
     assert first.stats.refresh_failures == 1
     [row] = _event_rows(engine)
     assert row.processed_at is None
-    assert _pending(client, bus_settings) == 0  # landed and acknowledged all the same
+    assert _pending(redis_client, bus) == 0  # landed and acknowledged all the same
 
     # A later start (no new entries) retries the refresh the events still ask for.
-    _consumer(bus_settings, engine, client, refresher, lms[1]).run(until_idle=True)
+    _consumer(bus, engine, redis_client, refresher, lms[1]).run(until_idle=True)
     assert refresher.calls == [((ACME,), False), ((ACME,), False)]
     [row] = _event_rows(engine)
     assert row.processed_at is not None
 
 
 def test_many_events_make_one_refresh_per_batch(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
+    stream = _stream(bus, ENROLLMENTS)
     for learner in (1, 2, 1, 3, 2, 404):
-        producer.publish(client, stream, producer.enrollment_created_fields(learner))
+        producer.publish(redis_client, stream, producer.enrollment_created_fields(learner))
     refresher = RecordingRefresher()
-    _consumer(bus_settings, engine, client, refresher, lms[1]).run(until_idle=True)
+    _consumer(bus, engine, redis_client, refresher, lms[1]).run(until_idle=True)
     assert refresher.calls == [(BOTH, False)]
     with engine.connect() as conn:
         processed = conn.execute(

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +28,6 @@ from lcm_etl.tasks import EVENT_ASSET_NAME
 
 from support.sourcebuilder import SourceBuilder
 
-REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ENROLLMENTS = "course-enrollment-lifecycle"
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 # The NOT NULL columns of enterprise_enterprisecustomeruser besides the two a lookup reads.
@@ -96,30 +94,6 @@ def airflow() -> Iterator[type[FakeAirflow]]:
     server.server_close()
 
 
-@pytest.fixture
-def client() -> Iterator[redis.Redis]:
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    yield connection
-    connection.close()
-
-
-def _bus(make_settings: Any, **overrides: Any) -> Settings:
-    prefix = f"lcmtest{uuid.uuid4().hex[:10]}"
-    settings: Settings = make_settings(
-        event_bus_redis_url=REDIS_URL,
-        event_bus_topic_prefix=prefix,
-        event_bus_topics=ENROLLMENTS,
-        event_bus_consumer_group=f"{prefix}-group",
-        event_bus_block_ms=50,
-        **overrides,
-    )
-    return settings
-
-
 def _add_learners(source_url: str, learners: dict[int, uuid.UUID]) -> None:
     """The LMS enterprise-customer-user table, in the same SQLite file as the demo source."""
     engine = create_engine(source_url)
@@ -136,27 +110,32 @@ def _add_learners(source_url: str, learners: dict[int, uuid.UUID]) -> None:
 
 
 def test_with_airflow_configured_the_batch_becomes_one_asset_event(
-    make_settings: Any, engine: Engine, client: redis.Redis, airflow: Any, tmp_path: Path
+    make_settings: Any,
+    engine: Engine,
+    bus_settings: Callable[..., Settings],
+    redis_client: redis.Redis,
+    airflow: Any,
+    tmp_path: Path,
 ) -> None:
     source_url = f"sqlite:///{tmp_path / 'lms.sqlite'}"
     _add_learners(source_url, {1: ACME, 2: INITECH})
     airflow.assets = {"some_other_asset_lcm_event_bus": 3, EVENT_ASSET_NAME: 7}
     airflow.fail_next_posts = 1  # a transient 503 is retried
-    settings = _bus(
-        make_settings,
+    settings = bus_settings(
+        event_bus_topics=ENROLLMENTS,
         airflow_api_url=airflow.url + "/",
         airflow_api_token=TOKEN,
         lms_database_url=source_url,
     )
     stream = stream_names(settings)[0]
     for learner in (1, 2, 1):
-        producer.publish(client, stream, producer.enrollment_created_fields(learner))
+        producer.publish(redis_client, stream, producer.enrollment_created_fields(learner))
     try:
         consumer = EventConsumer(settings, engine=engine)
         consumer.run(until_idle=True)
         consumer.close()
     finally:
-        client.delete(stream)
+        redis_client.delete(stream)
 
     gets = [r for r in airflow.requests if r[0] == "GET"]
     posts = [r for r in airflow.requests if r[0] == "POST"]
@@ -176,17 +155,23 @@ def test_with_airflow_configured_the_batch_becomes_one_asset_event(
 
 
 def test_an_airflow_that_does_not_know_the_asset_leaves_the_events_to_retry(
-    make_settings: Any, engine: Engine, client: redis.Redis, airflow: Any
+    make_settings: Any,
+    engine: Engine,
+    bus_settings: Callable[..., Settings],
+    redis_client: redis.Redis,
+    airflow: Any,
 ) -> None:
-    settings = _bus(make_settings, airflow_api_url=airflow.url, airflow_api_token=TOKEN)
+    settings = bus_settings(
+        event_bus_topics=ENROLLMENTS, airflow_api_url=airflow.url, airflow_api_token=TOKEN
+    )
     stream = stream_names(settings)[0]
-    producer.publish(client, stream, producer.lc_enrollment_revoked_fields(ACME.hex))
+    producer.publish(redis_client, stream, producer.lc_enrollment_revoked_fields(ACME.hex))
     try:
         consumer = EventConsumer(settings, engine=engine)
         consumer.run(until_idle=True)  # Airflow lists no lcm_event_bus asset (DAG not deployed)
         consumer.close()
     finally:
-        client.delete(stream)
+        redis_client.delete(stream)
     assert consumer.stats.refresh_failures == 1
     with engine.connect() as conn:
         assert conn.execute(select(event_bus_event.c.processed_at)).scalars().all() == [None]
@@ -206,21 +191,28 @@ def _acme_source(source_url: str) -> tuple[SourceBuilder, int, int]:
 
 def _spent(engine: Engine, offer_id: int) -> Decimal:
     with engine.connect() as conn:
-        return conn.execute(
+        spent: Decimal = conn.execute(
             select(offer_summary.c.amount_of_offer_spent).where(
                 offer_summary.c.offer_id == offer_id
             )
         ).scalar_one()
+    return spent
 
 
 def test_a_new_enrollment_event_refreshes_the_enterprise_page_without_a_scheduled_pass(
-    make_settings: Any, engine: Engine, client: redis.Redis, tmp_path: Path
+    make_settings: Any,
+    engine: Engine,
+    bus_settings: Callable[..., Settings],
+    redis_client: redis.Redis,
+    tmp_path: Path,
 ) -> None:
     source_url = f"sqlite:///{tmp_path / 'source.sqlite'}"
     source, offer, other = _acme_source(source_url)
     learner = 424242
     _add_learners(source_url, {learner: ACME})
-    settings = _bus(make_settings, ecommerce_database_url=source_url, lms_database_url=source_url)
+    settings = bus_settings(
+        event_bus_topics=ENROLLMENTS, ecommerce_database_url=source_url, lms_database_url=source_url
+    )
     pipeline.run_pass(settings, mode="full", trigger="manual")
     assert _spent(engine, offer) == Decimal("300.00")
 
@@ -230,13 +222,13 @@ def test_a_new_enrollment_event_refreshes_the_enterprise_page_without_a_schedule
     # Initech also spends, but no event names it: a targeted pass must leave it alone.
     source.order(other, "bob@initech.example", [("course-v1:edX+B+2", Decimal("50"), Decimal("0"))])
     stream = stream_names(settings)[0]
-    producer.publish(client, stream, producer.enrollment_created_fields(learner))
+    producer.publish(redis_client, stream, producer.enrollment_created_fields(learner))
     try:
         consumer = EventConsumer(settings, engine=engine)
         consumer.run(until_idle=True)
         consumer.close()
     finally:
-        client.delete(stream)
+        redis_client.delete(stream)
 
     assert _spent(engine, offer) == Decimal("750.00")
     assert _spent(engine, other) == Decimal("200.00")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from lcm_etl import demo
 from lcm_etl.db import make_engine
 from lcm_etl.demo import plan as p
+from lcm_etl.demo.planning import build_plan
 from lcm_etl.demo.writer import DEMO_TABLES
 from lcm_etl.ingest.sources import ecommerce
 
@@ -365,7 +366,7 @@ def test_every_bad_row_class_is_present_once_in_its_own_order(
     # Each bad order holds exactly one defect: one line, and no showcase enterprise owns it.
     bad_orders = [row.order_id for row in summary.bad_rows if row.order_id is not None]
     assert len(bad_orders) == len(set(bad_orders)) == 6
-    host = next(e for e in p.build_plan(SEED, p.SCALES["S"]).enterprises if e.hosts_bad_rows)
+    host = next(e for e in build_plan(SEED, p.SCALES["S"]).enterprises if e.hosts_bad_rows)
     assert host.showcase is None
     for order_id in bad_orders:
         assert _one(db, "SELECT COUNT(*) FROM order_line WHERE order_id = ?", order_id) == 1

@@ -30,7 +30,7 @@ REASONS = {
 
 
 @pytest.fixture
-def demo_pass(make_settings, engine):  # type: ignore[no-untyped-def]
+def demo_pass(make_settings, engine):
     settings = make_settings()  # no source URLs: the demo file is every source
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     demo.generate(f"sqlite:///{settings.demo_source_path}", seed=7, scale="S", replace=True)

@@ -58,7 +58,7 @@ def open_rejections(engine: Engine) -> set[tuple[str, str, str]]:
 
 
 @pytest.fixture
-def golden(make_settings, sqlite_source_url, engine):  # type: ignore[no-untyped-def]
+def golden(make_settings, sqlite_source_url, engine):
     now = dt.datetime.now(UTC)
     builders = eb.build_golden(sqlite_source_url, now)
     url = sqlite_source_url.render_as_string()
@@ -146,8 +146,12 @@ def test_the_run_log_records_the_sources_that_took_part(golden, engine) -> None:
         sources = conn.execute(
             select(pipeline_run.c.sources).where(pipeline_run.c.run_id == result.ingest.run_id)
         ).scalar_one()
-    assert set(sources) == {"ecommerce", "lms", "license_manager"}
-    assert all(value and value.startswith("sqlite:///") for value in sources.values())
+    assert set(sources) == {"ecommerce", "lms", "license_manager", "subsidy", "access"}
+    took_part = ("ecommerce", "lms", "license_manager")
+    assert all(sources[name].startswith("sqlite:///") for name in took_part)
+    # No ledger-era source here: the run log says they took no part.
+    assert sources["subsidy"] is None
+    assert sources["access"] is None
     assert result.ingest.counts["landed.license_manager.subscriptions_subscriptionplan"] > 0
 
 

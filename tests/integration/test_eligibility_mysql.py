@@ -17,13 +17,14 @@ from lcm_etl.db import make_engine
 from lcm_etl.ingest.sources import ddl
 
 from support import eligibility_builder as eb
+from support.sourcebuilder import SourceBuilder
 
 pytestmark = pytest.mark.mysql
 
 UTC = dt.UTC
 
 
-def _load(mysql_url, *, native_uuid: bool = False) -> None:  # type: ignore[no-untyped-def]
+def _load(mysql_url, *, native_uuid: bool = False) -> None:
     source = make_engine(mysql_url)
     ddl.load(source, ("lms_enterprise.sql", "license_manager.sql", "ecommerce.sql"))
     if native_uuid:
@@ -47,7 +48,7 @@ def _load(mysql_url, *, native_uuid: bool = False) -> None:  # type: ignore[no-u
     source.dispose()
 
 
-def _settings(make_settings, mysql_url):  # type: ignore[no-untyped-def]
+def _settings(make_settings, mysql_url):
     url = mysql_url.render_as_string(hide_password=False)
     return make_settings(
         ecommerce_database_url=url, lms_database_url=url, license_manager_database_url=url
@@ -78,7 +79,7 @@ def test_golden_eligibility_over_mariadb(mysql_url, make_settings, engine, nativ
 
 def test_consent_over_mariadb_and_an_incremental_change(mysql_url, make_settings, engine) -> None:
     _load(mysql_url)
-    b = eb.SourceBuilder(mysql_url, create=False)
+    b = SourceBuilder(mysql_url, create=False)
     e = eb.EligibilitySource(mysql_url, b, create=False)
     e.customer(eb.ELIGIBLE, "Eligible")
     offer = b.offer(eb.ELIGIBLE, name="Eligible")

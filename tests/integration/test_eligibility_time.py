@@ -44,7 +44,7 @@ ACME = uuid.UUID("0ac3e000-0000-4000-8000-000000000001")
 
 
 @pytest.fixture
-def golden(make_settings, sqlite_source_url, engine):  # type: ignore[no-untyped-def]
+def golden(make_settings, sqlite_source_url, engine):
     now = dt.datetime.now(UTC)
     _, _, ids = eb.build_golden(sqlite_source_url, now)
     url = sqlite_source_url.render_as_string()
@@ -229,7 +229,7 @@ def publish_eligibility(conn: Connection, now: dt.datetime) -> Any:
 
 
 @pytest.fixture
-def conn(engine: Engine):  # type: ignore[no-untyped-def]
+def conn(engine: Engine):
     with engine.connect() as connection:
         transaction = connection.begin()
         yield connection
@@ -259,6 +259,7 @@ def test_offer_boundaries_in_the_stored_facts_and_at_request_time(
     assert row.lcm_offer_id == (offer_id if current else None)
     assert row.reasons == ([] if current else ["no_current_offer"])
     page = queries.learner_credit_page(conn, ACME, settings=make_settings(), now=BASE)
+    assert page is not None
     assert page["offers"][0]["is_current"] is current
     assert page["reasons"] == row.reasons
     assert page["lcm_offer_id"] == (str(offer_id) if current else None)
@@ -281,6 +282,7 @@ def test_plan_and_code_boundaries(conn, make_settings, start, end, blocks) -> No
     expected = ["has_subscription_plan", "has_coupon_codes"] if blocks else []
     assert row.reasons == expected
     page = queries.learner_credit_page(conn, ACME, settings=make_settings(), now=BASE)
+    assert page is not None
     assert page["reasons"] == expected
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-import pytest
-import redis
 from sqlalchemy import create_engine, insert
 
 from lcm_etl import pipeline
@@ -20,7 +17,6 @@ from lcm_etl.settings import Settings
 
 from support.sourcebuilder import SourceBuilder
 
-REDIS_URL = os.environ.get("LCM_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ACME = uuid.UUID("a11ce000-0000-4000-8000-000000000001")
 # The NOT NULL columns of enterprise_enterprisecustomeruser besides the two a lookup reads.
 LINK = {
@@ -34,13 +30,8 @@ LINK = {
 
 
 def test_bench_freshness_times_rounds_that_reach_the_page(
-    make_settings: Any, tmp_path: Path
+    bus_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
-    pytest.importorskip("lcm_etl.queries")
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
     source_url = f"sqlite:///{tmp_path / 'source.sqlite'}"
     source = SourceBuilder(source_url)
     offer = source.offer(ACME, name="Acme", max_discount=Decimal("5000.00"))
@@ -53,12 +44,7 @@ def test_bench_freshness_times_rounds_that_reach_the_page(
             [{"user_id": 5150, "enterprise_customer_id": ACME.hex, **LINK}],
         )
     engine.dispose()
-    settings: Settings = make_settings(
-        ecommerce_database_url=source_url,
-        lms_database_url=source_url,
-        event_bus_redis_url=REDIS_URL,
-        event_bus_block_ms=50,
-    )
+    settings = bus_settings(ecommerce_database_url=source_url, lms_database_url=source_url)
     pipeline.run_pass(settings, mode="full", trigger="manual")
 
     result = freshness.run(settings, rounds=2)

@@ -18,7 +18,7 @@ from test_pipeline_golden import EXPECTED_REJECTIONS, _summary_rows
 
 
 @pytest.fixture
-def mysql_golden(mysql_url, make_settings):  # type: ignore[no-untyped-def]
+def mysql_golden(mysql_url, make_settings):
     source = make_engine(mysql_url)
     ddl.load(source, ("ecommerce.sql",))
     source.dispose()
@@ -71,7 +71,7 @@ def test_incremental_pass_over_mariadb_picks_up_new_rows(mysql_golden, engine) -
 
 
 @pytest.fixture
-def postgres_source(pg_admin_url):  # type: ignore[no-untyped-def]
+def postgres_source(pg_admin_url):
     from conftest import _create_database, _drop_database
 
     name = "lcm_src_" + uuid.uuid4().hex[:12]

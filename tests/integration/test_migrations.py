@@ -17,10 +17,10 @@ from sqlalchemy.engine import URL
 
 from lcm_etl import migrate, sqlfiles
 from lcm_etl.db import make_engine
-from lcm_etl.schema import metadata
+from lcm_etl.schema import FUNCTIONS, metadata
 
 
-def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:
     with engine.connect() as conn:
         context = MigrationContext.configure(
             conn,
@@ -44,7 +44,17 @@ def test_the_migrations_build_exactly_the_declared_schema(engine) -> None:  # ty
     assert differences == []
 
 
-def test_there_is_one_head(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_migrations_create_the_declared_functions(engine) -> None:
+    with engine.connect() as conn:
+        missing = [
+            signature
+            for signature in FUNCTIONS
+            if conn.execute(text("SELECT to_regprocedure(:s)"), {"s": signature}).scalar() is None
+        ]
+    assert missing == []
+
+
+def test_there_is_one_head(engine) -> None:
     heads = migrate.scripts().get_heads()
     assert len(heads) == 1
 
@@ -61,7 +71,13 @@ def test_downgrade_to_base_and_upgrade_again(empty_database_url: URL) -> None:
                     "WHERE table_schema IN ('lcm', 'lcm_raw') AND table_name <> 'alembic_version'"
                 )
             ).scalar_one()
-        assert left == 0
+            functions = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_proc AS p JOIN pg_namespace AS n "
+                    "ON n.oid = p.pronamespace WHERE n.nspname IN ('lcm', 'lcm_raw')"
+                )
+            ).scalar_one()
+        assert (left, functions) == (0, 0)
         migrate.upgrade(engine)
         with engine.connect() as conn:
             version = conn.execute(text("SELECT version_num FROM lcm.alembic_version")).scalar()
@@ -79,7 +95,7 @@ def _declared_views() -> dict[str, str]:
     }
 
 
-def _view_definitions(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _view_definitions(conn) -> dict[str, str]:
     rows = conn.execute(
         text(
             "SELECT c.relname, pg_get_viewdef(c.oid) FROM pg_class AS c "
@@ -90,7 +106,7 @@ def _view_definitions(conn) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {row[0]: row[1] for row in rows}
 
 
-def test_the_migrations_build_exactly_the_declared_views(engine) -> None:  # type: ignore[no-untyped-def]
+def test_the_migrations_build_exactly_the_declared_views(engine) -> None:
     """Editing ``sql/views/<view>.sql`` without a revision that applies the new text fails here.
 
     The declared text is applied in a transaction that is rolled back, and PostgreSQL's own

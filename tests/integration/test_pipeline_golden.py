@@ -18,14 +18,14 @@ GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden"
 
 
 @pytest.fixture
-def golden(make_settings, sqlite_source_url, engine):  # type: ignore[no-untyped-def]
+def golden(make_settings, sqlite_source_url, engine):
     g.build(sqlite_source_url)
     settings = make_settings(ecommerce_database_url=sqlite_source_url.render_as_string())
     result = pipeline.run_pass(settings, mode="full", trigger="manual")
     return settings, result
 
 
-def _summary_rows(engine):  # type: ignore[no-untyped-def]
+def _summary_rows(engine):
     with open(GOLDEN / "offer_summary.csv") as handle:
         expected = list(csv.DictReader(handle))
     columns = list(expected[0])

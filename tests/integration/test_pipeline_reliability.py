@@ -28,7 +28,7 @@ TESTS = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def golden_settings(make_settings, sqlite_source_url):  # type: ignore[no-untyped-def]
+def golden_settings(make_settings, sqlite_source_url):
     builder = g.build(sqlite_source_url)
     settings = make_settings(ecommerce_database_url=sqlite_source_url.render_as_string())
     return builder, settings
@@ -49,7 +49,7 @@ def test_rerunning_a_pass_leaves_the_read_model_identical(golden_settings, engin
     assert incremental.publish.counts["published"] == 0
 
 
-def _change_the_source(builder) -> None:  # type: ignore[no-untyped-def]
+def _change_the_source(builder) -> None:
     """What an hour of ecommerce looks like: new orders, refunds, a top-up, a pending order
     completing, a new offer, and a bad row fixed at the source."""
     builder.order(
@@ -217,8 +217,8 @@ KILLABLE = textwrap.dedent(
 
     real_merge = publish.merge
 
-    def merge_then_hang(conn, target, source, *, scope):
-        result = real_merge(conn, target, source, scope=scope)
+    def merge_then_hang(conn, target, source, **options):
+        result = real_merge(conn, target, source, **options)
         print("merged", flush=True)
         time.sleep(600)  # killed here, mid-publish, with the new rows written but not committed
         return result

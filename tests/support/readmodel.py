@@ -40,10 +40,12 @@ def as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        if value == value.to_integral_value() and value.as_tuple().exponent < -2:
+        exponent = value.as_tuple().exponent
+        assert isinstance(exponent, int)  # a finite number
+        if value == value.to_integral_value() and exponent < -2:
             return str(value.quantize(Decimal(1)))
         text = str(value)
-        if "." in text and value.as_tuple().exponent < -2:
+        if "." in text and exponent < -2:
             text = text.rstrip("0").rstrip(".")
         return text
     return str(value)

@@ -42,7 +42,7 @@ def test_principal_roles() -> None:
 
 
 @given(st.lists(st.text(max_size=60), max_size=5), st.uuids())
-def test_arbitrary_roles_never_crash_and_only_admin_roles_grant(roles, enterprise) -> None:  # type: ignore[no-untyped-def]
+def test_arbitrary_roles_never_crash_and_only_admin_roles_grant(roles, enterprise) -> None:
     principal = Principal.from_claims({"roles": roles})
     granted = principal.can_access(enterprise)
     if granted:

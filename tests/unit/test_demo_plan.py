@@ -12,14 +12,16 @@ from hypothesis import strategies as st
 
 from lcm_etl import demo
 from lcm_etl.demo import plan as p
+from lcm_etl.demo import planning
 from lcm_etl.demo.offers import finalize_budget
+from lcm_etl.demo.planning import build_plan
 from lcm_etl.demo.source import OfferFacts, resolve_scale
 
 
 @pytest.mark.parametrize("scale", ["S", "M", "L"])
 def test_plan_has_exactly_the_sizes_of_its_scale(scale: str) -> None:
     spec = p.SCALES[scale]
-    plan = p.build_plan(7, spec)
+    plan = build_plan(7, spec)
 
     assert len(plan.enterprises) == spec.enterprises
     assert len(plan.offers) == spec.offers
@@ -34,7 +36,7 @@ def test_scale_l_is_the_benchmark_size_with_large_enterprises() -> None:
     spec = p.SCALES["L"]
     assert (spec.enterprises, spec.offers, spec.redemptions) == (5_000, 6_000, 2_000_000)
 
-    plan = p.build_plan(7, spec)
+    plan = build_plan(7, spec)
     by_size = sorted(plan.enterprises, key=lambda e: -e.redemptions)
     assert str(by_size[0].uuid) == demo.SHOWCASE_LARGE_ENTERPRISE
     assert by_size[0].redemptions >= 100_000
@@ -46,7 +48,7 @@ def test_scale_l_is_the_benchmark_size_with_large_enterprises() -> None:
 
 def test_same_seed_same_plan_and_other_seed_other_plan() -> None:
     spec = p.SCALES["S"]
-    first, again, other = p.build_plan(7, spec), p.build_plan(7, spec), p.build_plan(8, spec)
+    first, again, other = build_plan(7, spec), build_plan(7, spec), build_plan(8, spec)
 
     assert first.enterprises == again.enterprises
     assert first.enterprises != other.enterprises
@@ -60,7 +62,7 @@ def test_showcase_constants_are_fixed_dashed_lowercase_uuids() -> None:
     for value in expected:
         assert str(uuid.UUID(value)) == value
 
-    plan = p.build_plan(3, p.SCALES["S"])
+    plan = build_plan(3, p.SCALES["S"])
     showcases = {str(ent.uuid): ent for ent in plan.enterprises if ent.showcase}
     assert set(showcases) == set(expected)
     assert showcases[expected[0]].name == "Acme Corp"
@@ -68,7 +70,7 @@ def test_showcase_constants_are_fixed_dashed_lowercase_uuids() -> None:
 
 
 def test_showcases_are_set_up_for_their_eligibility_case() -> None:
-    plan = p.build_plan(11, p.SCALES["S"])
+    plan = build_plan(11, p.SCALES["S"])
     by_uuid = {str(ent.uuid): ent for ent in plan.enterprises}
 
     def current(ent: p.EnterprisePlan) -> list[p.OfferPlan]:
@@ -96,7 +98,7 @@ def test_showcases_are_set_up_for_their_eligibility_case() -> None:
 
 
 def test_dates_are_fixed_and_orders_never_come_after_the_anchor() -> None:
-    plan = p.build_plan(5, p.SCALES["M"])
+    plan = build_plan(5, p.SCALES["M"])
     for offer in plan.offers:
         assert offer.start is not None
         if offer.timing == p.TIMING_CURRENT:
@@ -134,7 +136,7 @@ def test_unknown_scale_is_a_clear_error() -> None:
 )
 def test_impossible_scale_specs_are_rejected(spec: p.ScaleSpec, message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        p.build_plan(1, spec)
+        build_plan(1, spec)
 
 
 @given(
@@ -146,7 +148,7 @@ def test_water_fill_splits_the_total_without_exceeding_the_cap(
     weights: list[float], total: float, cap_share: float
 ) -> None:
     cap = max(total * cap_share, total / len(weights))  # a feasible cap
-    shares = p._water_fill(weights, total, cap)
+    shares = planning._water_fill(weights, total, cap)
 
     assert sum(shares) == pytest.approx(total, rel=1e-9)
     assert all(share <= cap * (1 + 1e-9) for share in shares)
@@ -162,7 +164,9 @@ def _offer(budget: str | None, utilization: float) -> p.OfferPlan:
         created=p.ANCHOR,
         country="US",
     )
-    return p._new_offer(random.Random(1), ent, p.KIND_FCFS, p.TIMING_CURRENT, budget, utilization)
+    return planning._new_offer(
+        random.Random(1), ent, p.KIND_FCFS, p.TIMING_CURRENT, budget, utilization
+    )
 
 
 def _usd(cents: int) -> Decimal:

@@ -23,7 +23,7 @@ REASONS = {
 }
 
 
-def offer(offer_id: str = "1", *, fcfs: bool = True, start=NOW - DAY, end=NOW + DAY):  # type: ignore[no-untyped-def]
+def offer(offer_id: str = "1", *, fcfs: bool = True, start=NOW - DAY, end=NOW + DAY):
     return OfferWindow(offer_id, start, end, fcfs)
 
 
@@ -109,7 +109,7 @@ facts_strategy = st.builds(
 
 
 @given(offers=offers_strategy, facts=facts_strategy)
-def test_eligible_exactly_when_there_is_no_reason(offers, facts) -> None:  # type: ignore[no-untyped-def]
+def test_eligible_exactly_when_there_is_no_reason(offers, facts) -> None:
     result = evaluate(offers, facts, NOW)
     assert result.eligible == (result.reasons == [])
     assert set(result.reasons) <= REASONS
@@ -123,6 +123,6 @@ def test_eligible_exactly_when_there_is_no_reason(offers, facts) -> None:  # typ
 
 
 @given(offers=offers_strategy)
-def test_unknown_facts_only_ever_yield_offer_reasons(offers) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_facts_only_ever_yield_offer_reasons(offers) -> None:
     reasons = set(evaluate(offers, UNKNOWN, NOW).reasons)
     assert reasons <= {"no_current_offer", "multiple_current_offers", "offer_not_fcfs_org_wide"}

@@ -95,7 +95,7 @@ window_lists = st.none() | st.lists(
     codes=window_lists,
     at=offsets,
 )
-def test_eligible_exactly_when_no_reason_from_stored_windows(  # type: ignore[no-untyped-def]
+def test_eligible_exactly_when_no_reason_from_stored_windows(
     offers, screen, plans, codes, at
 ) -> None:
     facts = facts_at(at, lcm_screen_enabled=screen, subscription_plans=plans, coupon_codes=codes)

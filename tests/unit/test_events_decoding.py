@@ -40,7 +40,7 @@ def test_unknown_event_type_has_no_schema() -> None:
 
 
 emails = st.emails()
-text = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"))
+text = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
 
 
 @settings(max_examples=60, deadline=None)

@@ -40,7 +40,11 @@ def summary(max_discount: str | None, net: str) -> PageSummary:
 def test_the_portals_own_test_case() -> None:
     # data/tests/utils.test.js: maxDiscount 1, spent 1.34 → {1, 1, 0.0, 1.0}
     result = summary("1", "1.34")
-    assert (result.total_funds, result.redeemed_funds, result.remaining_funds) == (1, 1, 0)
+    assert (result.total_funds, result.redeemed_funds, result.remaining_funds) == (
+        Decimal(1),
+        Decimal(1),
+        Decimal(0),
+    )
     assert result.percent_utilized == 1
 
 
@@ -73,7 +77,7 @@ def test_missing_raw_values_are_derived() -> None:
         thresholds=PORTAL,
     )
     assert (result.remaining_funds, result.percent_utilized, result.balance_state) == (
-        200,
+        Decimal(200),
         Decimal("0.8"),
         "low",
     )
@@ -105,6 +109,19 @@ def test_clamps_and_states_hold_for_any_capped_offer(cap: Decimal, net: Decimal)
         "low": ["low_balance"],
         "ok": [],
     }[result.balance_state]
+
+
+def test_a_spend_just_past_the_fraction_is_low_although_the_stored_percent_rounds_to_it() -> None:
+    """The page once compared the stored percentage, rounded to 6 places, with the fraction, and
+    called ok an offer the publish had stored as low (7,500,000.01 of 10,000,000 spent)."""
+    result = page_summary(
+        max_discount=Decimal("10000000.00"),
+        amount_of_offer_spent=Decimal("7500000.01"),
+        remaining_balance=Decimal("2499999.99"),
+        percent_of_offer_spent=Decimal("0.750000"),
+        thresholds=PORTAL,
+    )
+    assert result.balance_state == "low"
 
 
 def test_alerts() -> None:

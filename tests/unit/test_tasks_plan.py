@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ A, B, C = (uuid.UUID(int=i) for i in (1, 2, 3))
 
 
 def test_asset_events_naming_enterprises_make_one_targeted_ingest_of_their_union() -> None:
-    extras = [
+    extras: list[dict[str, Any]] = [
         {"mode": "targeted", "enterprise_uuids": [str(A), str(B)], "from_rest_api": True},
         {"mode": "targeted", "enterprise_uuids": [B.hex, str(C)]},
     ]
@@ -22,7 +23,10 @@ def test_asset_events_naming_enterprises_make_one_targeted_ingest_of_their_union
 
 
 def test_an_asset_event_without_enterprises_makes_the_ingest_incremental() -> None:
-    extras = [{"enterprise_uuids": [str(A)]}, {"mode": "incremental", "enterprise_uuids": []}]
+    extras: list[dict[str, Any]] = [
+        {"enterprise_uuids": [str(A)]},
+        {"mode": "incremental", "enterprise_uuids": []},
+    ]
     assert plan_ingest(run_type="asset_triggered", asset_event_extras=extras) == IngestPlan(
         mode="incremental", trigger="event"
     )

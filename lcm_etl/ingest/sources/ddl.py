@@ -11,7 +11,13 @@ from importlib import resources
 
 from sqlalchemy import Engine
 
-DDL_FILES = ("ecommerce.sql", "lms_enterprise.sql", "license_manager.sql")
+DDL_FILES = (
+    "ecommerce.sql",
+    "lms_enterprise.sql",
+    "license_manager.sql",
+    "enterprise_subsidy.sql",
+    "enterprise_access.sql",
+)
 
 
 def statements(name: str) -> list[str]:

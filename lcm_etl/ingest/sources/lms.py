@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
 
@@ -180,4 +181,17 @@ data_sharing_consent = Table(
     Column("granted", Boolean),
     Column("course_id", String(255), nullable=False),
     Column("enterprise_customer_id", Uuid32, nullable=False, index=True),
+)
+
+#: Grain: one row per (enterprise customer user, course run): the LMS side of an enterprise
+#: enrollment. ``id`` is the analytics API's ``enterprise_enrollment_id``.
+enterprise_course_enrollment = Table(
+    "enterprise_enterprisecourseenrollment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created", Timestamp, nullable=False),
+    Column("modified", Timestamp, nullable=False),
+    Column("course_id", String(255), nullable=False),
+    Column("enterprise_customer_user_id", Integer, nullable=False),
+    UniqueConstraint("enterprise_customer_user_id", "course_id"),
 )

@@ -103,7 +103,7 @@ def run_gateway(
     """nginx with the shipped gateway configuration, in front of the given upstreams."""
     binary = nginx_binary()
     prefix = tmp_path / "nginx"
-    prefix.mkdir()
+    prefix.mkdir(parents=True)
     analytics_port, ecommerce_port = free_port(), free_port()
     (prefix / "lcm-gateway.conf").write_text(
         render_template(

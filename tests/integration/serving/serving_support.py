@@ -202,6 +202,7 @@ class ReadModel:
             "is_refunded": is_refunded,
             "amount_refunded": Decimal(str(amount)) if is_refunded else Decimal(0),
             "refunded_at": None,
+            "enterprise_enrollment_id": 5_583_000 + line_id,
         }
         values.update(columns)
         with self.engine.begin() as conn:

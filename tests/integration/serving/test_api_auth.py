@@ -35,7 +35,7 @@ ENDPOINTS = [
 
 
 @pytest.fixture(autouse=True)
-def acme_offer(read_model) -> None:  # type: ignore[no-untyped-def]
+def acme_offer(read_model) -> None:
     read_model.offer()
 
 
@@ -84,7 +84,7 @@ def test_unsigned_alg_none_token_is_401(client) -> None:
     import jwt
 
     token = jwt.encode(
-        {"roles": ["enterprise_openedx_operator:*"], "exp": 4102444800}, None, algorithm="none"
+        {"roles": ["enterprise_openedx_operator:*"], "exp": 4102444800}, "", algorithm="none"
     )
     assert_401(client.get(PAGE, headers={"Authorization": f"JWT {token}"}), "algorithm")
 
@@ -233,7 +233,7 @@ def test_auth_none_serves_without_a_token_and_says_so_loudly(
         assert client.get(PAGE).status_code == 200
         assert client.get(f"/api/v1/enterprises/{GLOBEX}/learner-credit").status_code == 404
     started: list[dict[str, Any]] = []
-    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: started.append(kw))
+    monkeypatch.setattr("lcm_etl.api.server.uvicorn.run", lambda app, **kw: started.append(kw))
     monkeypatch.setattr(server, "create_app", lambda s: object())
     server.serve(settings, host="127.0.0.1", port=8123)
     assert started == [

@@ -250,7 +250,7 @@ def test_analytics_offer_list_filters_and_orders(client, read_model):
     read_model.offer(offer_id=3, status="Open", net="20.00")
     base = f"/enterprise/api/v1/enterprise/{ACME}/offers/"
 
-    def ids(**params):  # type: ignore[no-untyped-def]
+    def ids(**params):
         response = client.get(base, params=params, headers=ACME_ADMIN)
         assert response.status_code == 200, response.text
         return [r["offer_id"] for r in response.json()["results"]]
@@ -271,7 +271,7 @@ def test_analytics_offer_list_filters_and_orders(client, read_model):
 # ------------------------------------------------------------------------------------------------
 
 
-def enrollments(client, **params):  # type: ignore[no-untyped-def]
+def enrollments(client, **params):
     return client.get(
         f"/enterprise/api/v1/enterprise/{ACME}/enrollments/", params=params, headers=ACME_ADMIN
     )
@@ -285,6 +285,7 @@ def test_enrollment_rows_have_the_service_fields_in_order_plus_amount(client, re
         amount="300.00",
         amount_learner_paid="0.00",
         enrollment_date=dt.date(2022, 3, 14),
+        enterprise_enrollment_id=5583021,
     )
     response = enrollments(client)
     assert response.status_code == 200
@@ -312,7 +313,9 @@ def test_enrollment_rows_have_the_service_fields_in_order_plus_amount(client, re
     )
     assert row["is_subsidy"] is False
     # What the read model does not hold is null, never invented.
-    for field in ("enrollment_id", "enterprise_enrollment_id", "has_passed", "user_username"):
+    # The admin portal's row id: an integer, never null (the LMS's, or the order line's).
+    assert row["enterprise_enrollment_id"] == 5583021
+    for field in ("enrollment_id", "has_passed", "user_username"):
         assert row[field] is None
     assert response.headers["X-Data-As-Of"] == "2026-03-01T06:00:41Z"
 
@@ -334,7 +337,7 @@ def test_enrollments_filters(client, read_model):
     read_model.redemption(second, user_email="cy@acme.example", course_title="Data Science")
     read_model.redemption(999, GLOBEX, user_email="ann@globex.example")
 
-    def emails(**params):  # type: ignore[no-untyped-def]
+    def emails(**params):
         response = enrollments(client, **params)
         assert response.status_code == 200, response.text
         return sorted(r["user_email"] for r in response.json()["results"])
@@ -390,7 +393,7 @@ def test_enrollments_ordering(client, read_model):
     read_model.redemption(offer_id, user_email="c@x", enrollment_date=dt.date(2026, 1, 1))
     read_model.redemption(offer_id, user_email="d@x", enrollment_date=dt.date(2026, 1, 3))
 
-    def emails(**params):  # type: ignore[no-untyped-def]
+    def emails(**params):
         response = enrollments(client, **params)
         assert response.status_code == 200, response.text
         return [r["user_email"] for r in response.json()["results"]]
@@ -419,6 +422,7 @@ def test_enrollment_pages_like_drf(client, read_model, engine):
         {
             "order_discount_id": i,
             "order_line_id": i,
+            "enterprise_enrollment_id": i,
             "offer_id": offer_id,
             "enterprise_customer_uuid": ACME,
             "order_id": i,
@@ -492,6 +496,7 @@ def test_enrollments_csv_streams_every_row_in_the_service_column_order(
         {
             "order_discount_id": 10_000 + i,
             "order_line_id": 10_000 + i,
+            "enterprise_enrollment_id": 10_000 + i,
             "offer_id": offer_id,
             "enterprise_customer_uuid": ACME,
             "order_id": i,
@@ -550,7 +555,7 @@ def test_csv_with_bad_ordering_fails_before_streaming(client, read_model):
 # ------------------------------------------------------------------------------------------------
 
 
-def admin_offers(client, enterprise=ACME, **params):  # type: ignore[no-untyped-def]
+def admin_offers(client, enterprise=ACME, **params):
     return client.get(
         f"/api/v2/enterprise/{enterprise}/enterprise-admin-offers/",
         params=params,
@@ -626,7 +631,7 @@ def test_admin_offers_other_filters(client, read_model):
     read_model.offer(offer_id=3, max_user_discount="100.00", status="Consumed")
     read_model.offer(offer_id=4, offer_type="Voucher")  # not a Site offer: never listed
 
-    def ids(**params):  # type: ignore[no-untyped-def]
+    def ids(**params):
         response = admin_offers(client, **params)
         assert response.status_code == 200, response.text
         return [r["id"] for r in response.json()["results"]]
@@ -699,6 +704,10 @@ def test_openapi_document_lists_every_endpoint(client):
         "/api/v2/enterprise/{enterprise_uuid}/enterprise-admin-offers/",
         "/api/v2/enterprise/{enterprise_uuid}/enterprise-admin-offers/{offer_id}/",
         "/healthz",
+        "/api/v1/subsidy-access-policies/",
+        "/api/v1/subsidy-access-policies/{policy_uuid}/",
+        "/api/v1/assignment-configurations/{configuration_uuid}/admin/assignments/",
+        "/api/v2/subsidies/{subsidy_uuid}/admin/transactions/",
     }
     assert client.get("/docs").status_code == 200
 
@@ -719,6 +728,7 @@ def test_an_abandoned_csv_download_gives_its_connection_back(client, read_model,
         {
             "order_discount_id": i,
             "order_line_id": i,
+            "enterprise_enrollment_id": i,
             "offer_id": offer_id,
             "enterprise_customer_uuid": ACME,
             "order_id": i,

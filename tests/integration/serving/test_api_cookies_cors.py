@@ -37,13 +37,13 @@ API_ROUTES = [
 
 
 @pytest.fixture(autouse=True)
-def acme_offer(read_model) -> None:  # type: ignore[no-untyped-def]
+def acme_offer(read_model) -> None:
     offer_id = read_model.offer(offer_id=8812)
     read_model.redemption(offer_id)
 
 
 @pytest.fixture
-def portal_client(api_settings, engine):  # type: ignore[no-untyped-def]
+def portal_client(api_settings, engine):
     settings = api_settings(cors_allowed_origins=f"{PORTAL},http://localhost:1991")
     with TestClient(create_app(settings, engine=engine)) as client:
         yield client

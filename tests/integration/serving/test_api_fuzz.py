@@ -26,7 +26,7 @@ FUZZ = settings(
 
 
 @pytest.fixture
-def populated(read_model):  # type: ignore[no-untyped-def]
+def populated(read_model):
     current = read_model.offer(offer_id=8812, max_discount="10000.00", net="8000.00")
     read_model.offer(offer_id=8813, max_discount=None, end=dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
     read_model.offer(GLOBEX, offer_id=9000)
@@ -39,14 +39,14 @@ def populated(read_model):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def api_schema(client, populated):  # type: ignore[no-untyped-def]
+def api_schema(client, populated):
     return schemathesis.openapi.from_asgi("/openapi.json", client.app)
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 @settings(FUZZ, max_examples=150)
 @given(data=st.data())
-def test_openapi_fuzz_finds_no_server_error(api_schema, mode, data) -> None:  # type: ignore[no-untyped-def]
+def test_openapi_fuzz_finds_no_server_error(api_schema, mode, data) -> None:
     """Every operation of /openapi.json, with schema-valid (positive) and schema-violating
     (negative) parameters: never a 5xx, and every answer matches its documented schema."""
     case = data.draw(api_schema.as_strategy(generation_mode=mode))
@@ -83,7 +83,7 @@ numbers = (
 )
 def test_enrollment_parameters_never_cause_a_server_error(
     client, populated, page, page_size, ordering, search, search_course, offer_id, ignore_null
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     params = {
         "page": page,
         "page_size": page_size,
@@ -143,7 +143,7 @@ def test_enrollment_parameters_never_cause_a_server_error(
 )
 def test_any_path_and_query_never_cause_a_server_error(
     client, populated, path, enterprise, offer, query
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     url = path.format(e=quote(enterprise, safe=""), o=quote(offer, safe=""))
     response = client.get(url, params=query, headers=OPERATOR)
     assert response.status_code < 500, (url, query, response.text)

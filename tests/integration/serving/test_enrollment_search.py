@@ -28,7 +28,7 @@ def two_tenants(read_model: ReadModel) -> dict[str, int]:
     return {"acme": acme, "globex": globex}
 
 
-def _terms(engine: Engine, tenant, field: str, needle: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _terms(engine: Engine, tenant, field: str, needle: str) -> list[str]:
     with queries.tenant_transaction(engine, tenant) as conn:
         return list(conn.execute(TERMS, {"field": field, "needle": needle}).scalars())
 
@@ -114,7 +114,7 @@ def test_the_terms_and_their_counts_follow_the_redemptions(engine, two_tenants) 
                 ),
                 {"e": ACME},
             )
-            return [tuple(r) for r in rows]  # type: ignore[misc]
+            return [tuple(r) for r in rows]
 
     def write(statement: str) -> None:
         with engine.begin() as conn:

@@ -70,7 +70,9 @@ def test_requests_are_counted_per_route_template_never_per_enterprise(
         ("unmatched", "404"): 1,
     }
     assert value(samples, "lcm_api_request_duration_seconds_count", method="GET", route=PAGE) == 6
-    assert value(samples, "lcm_api_request_duration_seconds_sum", method="GET", route=PAGE) > 0
+    duration = value(samples, "lcm_api_request_duration_seconds_sum", method="GET", route=PAGE)
+    assert duration is not None
+    assert duration > 0
 
 
 def _as(enterprise: uuid.UUID) -> dict[str, dict[str, str]]:
@@ -89,6 +91,9 @@ def test_freshness_and_row_counts_before_and_after_a_pass(
         assert value(before, "lcm_read_model_last_publish_seconds") is None
         assert value(before, "lcm_last_pass_extracted_rows") is None
         assert value(before, "lcm_last_pass_published_rows") is None
+        # The API reads the primary here: no replica, no lag series (tests/integration/replica).
+        assert value(before, "lcm_read_database_is_replica") == 0
+        assert value(before, "lcm_read_replica_lag_seconds") is None
 
         result = pipeline.run_pass(settings, mode="full", trigger="manual")
         assert result.publish.status == "succeeded"
@@ -135,12 +140,12 @@ def test_a_failed_reconciliation_is_counted_as_such(client: TestClient, engine: 
             ],
         )
     _, samples = scrape(client)
-    failed = {
+    failures = {
         (s.labels["stage"], s.labels["reason"]): s.value
         for s in samples
         if s.name == "lcm_pipeline_failed_runs_total"
     }
-    assert failed == {
+    assert failures == {
         ("publish", "reconciliation"): 1,
         ("publish", "other"): 1,
         ("ingest", "reconciliation"): 1,

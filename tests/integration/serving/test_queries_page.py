@@ -19,11 +19,11 @@ from lcm_etl.settings import get_settings
 from .serving_support import ACME, DATA_AS_OF, GLOBEX, NOW, ReadModel, admin_of
 
 
-def page(engine: Engine, settings, enterprise=ACME, **kwargs):  # type: ignore[no-untyped-def]
+def page(engine: Engine, settings, enterprise=ACME, **kwargs):
     return queries.learner_credit_page(engine, enterprise, settings=settings, **kwargs)
 
 
-def only_offer(answer):  # type: ignore[no-untyped-def]
+def only_offer(answer):
     assert answer is not None
     assert len(answer["offers"]) == 1
     return answer["offers"][0]
@@ -67,9 +67,17 @@ def test_page_is_designs_json_field_for_field(engine, make_settings, read_model)
                     "amount_refunded": 0.0,
                 },
                 "alerts": [],
+                "forecast": {
+                    "method": "trailing_30_day_net_spend",
+                    "window_days": 30,
+                    "status": "no_recent_spend",
+                    "daily_net_spend": None,
+                    "projected_depletion_date": None,
+                },
             }
         ],
         "data_as_of": "2026-03-01T06:00:41Z",
+        "budgets": [],
     }
     # JSON types, not just equal values: numbers are numbers, ids are strings.
     summary = answer["offers"][0]["summary"]

@@ -39,7 +39,7 @@ def two_tenants(read_model: ReadModel, engine: Engine) -> None:
             )
 
 
-def tenants_seen(conn, table: str) -> set[uuid.UUID]:  # type: ignore[no-untyped-def]
+def tenants_seen(conn, table: str) -> set[uuid.UUID]:
     rows = conn.execute(text(f"SELECT * FROM lcm.{table}")).mappings().all()
     return {row["enterprise_customer_uuid"] for row in rows}
 
@@ -149,7 +149,7 @@ def test_api_connection_user_may_switch_to_the_portal_role(engine: Engine) -> No
     assert [tuple(r) for r in roles] == [("lcm_portal", False, False), ("lcm_reader", False, False)]
 
 
-def test_migration_downgrades_and_upgrades_again(database_url) -> None:  # type: ignore[no-untyped-def]
+def test_migration_downgrades_and_upgrades_again(database_url) -> None:
     engine = make_engine(database_url)
     try:
         migrate.downgrade(engine, "0002")
@@ -180,7 +180,7 @@ def test_migration_downgrades_and_upgrades_again(database_url) -> None:  # type:
         engine.dispose()
 
 
-def _load_migration():  # type: ignore[no-untyped-def]
+def _load_migration():
     revision = migrate.scripts().get_revision("0003")
     assert revision is not None
     return revision.module
@@ -209,10 +209,12 @@ def test_role_creation_survives_a_concurrent_creator(engine: Engine) -> None:
         thread.start()
         blocked = False
         for _ in range(600):  # wait until the second creator is stuck behind the first
-            blocked = watcher.execute(
-                text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :p"),
-                {"p": second_pid},
-            ).scalar()
+            blocked = bool(
+                watcher.execute(
+                    text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :p"),
+                    {"p": second_pid},
+                ).scalar()
+            )
             watcher.commit()
             if blocked:
                 break
@@ -229,7 +231,7 @@ def test_role_creation_survives_a_concurrent_creator(engine: Engine) -> None:
 
 
 @pytest.mark.usefixtures("two_tenants")
-def test_the_apis_tenant_transaction_is_held_to_its_tenant(database_url) -> None:  # type: ignore[no-untyped-def]
+def test_the_apis_tenant_transaction_is_held_to_its_tenant(database_url) -> None:
     engine = make_engine(database_url, pool_size=1, max_overflow=0)
     try:
         with queries.tenant_transaction(engine, GLOBEX) as conn:

@@ -165,6 +165,29 @@ CREATE TABLE IF NOT EXISTS `enterprise_enterprisecustomeruser` (
 
 
 -- -----------------------------------------------------------------------------------------------------
+-- EnterpriseCourseEnrollment: one row per (enterprise customer user, course run) — the LMS side of an
+-- enterprise enrollment. Its id is what the analytics API serves as `enterprise_enrollment_id` (the
+-- admin portal's enrollment row id); lcm-etl lands it for that.
+--   course_id: the course run key ('course-v1:edX+DemoX+Demo_Course').
+-- Source: openedx/edx-enterprise :: enterprise/models.py :: EnterpriseCourseEnrollment (a
+--   TimeStampedModel); enterprise/migrations/0013 (created it, unique (enterprise_customer_user,
+--   course_id)). Later migrations add columns lcm-etl does not read (saving for later, the enrollment
+--   source, unenrollment); they are left out of this subset.
+-- -----------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS `enterprise_enterprisecourseenrollment` (
+  `id`                          int(11)      NOT NULL AUTO_INCREMENT,
+  `created`                     datetime(6)  NOT NULL,
+  `modified`                    datetime(6)  NOT NULL,
+  `course_id`                   varchar(255) NOT NULL,
+  `enterprise_customer_user_id` int(11)      NOT NULL,   -- FK enterprise_enterprisecustomeruser.id (CASCADE)
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `enterprise_ece_ecu_course_uniq` (`enterprise_customer_user_id`, `course_id`),
+  CONSTRAINT `enterprise_ece_enterprise_customer_user_id_fk`
+    FOREIGN KEY (`enterprise_customer_user_id`) REFERENCES `enterprise_enterprisecustomeruser` (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+
+-- -----------------------------------------------------------------------------------------------------
 -- DataSharingConsent: one row per (enterprise customer, username, course). It records whether the
 -- learner agreed to share course data (including identity) with that enterprise.
 --   granted: 1 = consent given; 0 = declined/revoked; NULL = not yet answered (nullable since 0005).
@@ -202,5 +225,3 @@ CREATE TABLE IF NOT EXISTS `consent_datasharingconsent` (
 --     .name in {'enterprise_admin','enterprise_learner','enterprise_openedx_operator','enterprise_catalog_admin',
 --     'enterprise_provisioning_admin'}, enterprise_customer_id, applies_to_all_contexts). These rows become the
 --     JWT `roles` claim ('enterprise_admin:<dashed uuid>', 'enterprise_openedx_operator:*'); see lcm_etl/api/auth.py.
---   enterprise_enterprisecourseenrollment (enterprise_customer_user_id, course_id, ...): the LMS side of an
---     enterprise enrollment (it feeds the LPR's enterprise_enrollment_id).

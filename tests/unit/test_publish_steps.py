@@ -1,0 +1,65 @@
+"""The publish's declared steps agree with their SQL: every file exists, each step binds exactly
+the parameters its file uses, and every relation a step reads is built before it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from lcm_etl import sqlfiles
+from lcm_etl.publish import PHASES, Build, Merge, Run
+
+STEPS = [step for phase in PHASES for step in phase.steps]
+# A bound parameter: ``:name``, not a ``::type`` cast.
+PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
+
+
+def _uses(sql: str) -> set[str]:
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return set(PARAMETER.findall(code))
+
+
+@pytest.mark.parametrize(
+    "step", [s for s in STEPS if not isinstance(s, Merge)], ids=lambda s: s.file
+)
+def test_each_step_binds_exactly_the_parameters_of_its_sql(step: Build | Run) -> None:
+    assert _uses(sqlfiles.load(step.file)) == set(step.params)
+
+
+def test_every_relation_is_built_before_a_step_reads_it() -> None:
+    built: set[str] = set()
+    for step in STEPS:
+        if isinstance(step, Merge):
+            assert step.source in built
+            continue
+        sql = sqlfiles.load(step.file)
+        reads = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)\b(?!\.)", sql))
+        temporary = {
+            name for name in reads if name in {s.name for s in STEPS if isinstance(s, Build)}
+        }
+        assert temporary <= built | ({step.name} if isinstance(step, Build) else set()), step.file
+        if isinstance(step, Build):
+            built.add(step.name)
+
+
+def test_the_outcome_figures_each_come_from_one_step() -> None:
+    figures = [
+        name
+        for step in STEPS
+        for name in ((step.count, step.deleted) if isinstance(step, Merge) else (step.count,))
+        if name is not None
+    ]
+    # scope_order is built one way on a full publish and another on an incremental one.
+    assert sorted(set(figures)) == sorted(
+        [
+            "daily_written",
+            "eligibility_written",
+            "redemptions_deleted",
+            "redemptions_written",
+            "rejected",
+            "scope_offers",
+            "scope_orders",
+            "summaries_written",
+        ]
+    )

@@ -739,8 +739,10 @@ enrollment_search_term = Table(
     Column("redemptions", BigInteger, nullable=False),
     Column("priced_redemptions", BigInteger, nullable=False),
     CheckConstraint("field IN ('user_email', 'course_title')", name="field"),
+    postgresql_with={"fillfactor": 80},  # room for HOT updates of the counts
     # Where pg_trgm and btree_gin exist, also a GIN index ix_enrollment_search_term_trgm on
-    # (enterprise_customer_uuid, field, folded gin_trgm_ops) — optional, so not declared here.
+    # (enterprise_customer_uuid, folded gin_trgm_ops) of the emails — optional, so not declared
+    # here.
     schema=LCM,
     comment=(
         "One row per enterprise, searched field (user_email, course_title), value of that "

@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lcm_etl import queries
+from lcm_etl.replica import replica_status
 from lcm_etl.schema import pipeline_run
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,26 @@ def failed_runs(conn: Connection) -> Iterator[Metric]:
     yield family
 
 
-PROBES: list[Probe] = [freshness, last_pass_rows, failed_runs]
+def replication(conn: Connection) -> Iterator[Metric]:
+    """Whether the API reads a replica (``LCM_READ_DATABASE_URL``), and how far behind it is."""
+    status = replica_status(conn)
+    replica = GaugeMetricFamily(
+        "lcm_read_database_is_replica",
+        "1 when the API reads a physical standby (LCM_READ_DATABASE_URL), 0 for the primary.",
+    )
+    replica.add_metric([], 1.0 if status.in_recovery else 0.0)
+    yield replica
+    if status.in_recovery:
+        lag = GaugeMetricFamily(
+            "lcm_read_replica_lag_seconds",
+            "Seconds the replica is behind its primary: 0 when it has replayed all the WAL it "
+            "received, else the age of the last transaction it replayed.",
+        )
+        lag.add_metric([], float(status.lag_seconds or 0.0))
+        yield lag
+
+
+PROBES: list[Probe] = [freshness, last_pass_rows, failed_runs, replication]
 
 
 class ReadModelCollector(Collector):

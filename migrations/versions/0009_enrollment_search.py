@@ -27,8 +27,9 @@ The design:
   ``user_email = ANY(terms)``: equality on text *is* LEAKPROOF, so the planner may use the new
   ``(enterprise_customer_uuid, user_email)`` index (likewise for course titles).
 - Where the server has ``pg_trgm`` and ``btree_gin`` (PostgreSQL's contrib, trusted extensions),
-  a GIN index on (enterprise, field, folded trigrams) finds the terms without reading the
-  enterprise's others. Where it has not (the embedded pgserver ships neither), the search reads
+  a GIN index on the emails' (enterprise, folded trigrams) finds them without reading the
+  enterprise's others (course titles need none: an enterprise has at most a few thousand, read
+  through the primary key). Where it has not (the embedded pgserver ships neither), the search reads
   the enterprise's terms of that field through the primary key and filters them — fewer rows
   than its redemptions (distinct values only), no heap access per redemption — and the index
   is skipped. It is optional: the schema test ignores names ending in ``_trgm``.
@@ -178,7 +179,7 @@ def upgrade() -> None:
                 PRIMARY KEY (enterprise_customer_uuid, field, term, offer_id),
             CONSTRAINT ck_enrollment_search_term_field
                 CHECK (field IN ('user_email', 'course_title'))
-        )
+        ) WITH (fillfactor = 80)
         """
     )
     op.execute(
@@ -195,7 +196,9 @@ def upgrade() -> None:
 
     # Maintenance: statement-level triggers with transition tables (a few set-based statements
     # per write, whatever its size): counts go up with new rows and down with old ones, and a
-    # term leaves when its count reaches zero (a deleted row, an email hidden since).
+    # term leaves when its count reaches zero (a deleted row, an email hidden since). The counts
+    # are in no index, and the pages keep room (fillfactor 80), so a count update is a HOT
+    # update that leaves the trigram index alone.
     bodies = {
         "insert": _apply_counts(("new_rows", 1)),
         "update": _apply_counts(("new_rows", 1), ("old_rows", -1)),
@@ -248,7 +251,8 @@ def upgrade() -> None:
     if _trigram_available():
         op.execute(
             "CREATE INDEX ix_enrollment_search_term_trgm ON lcm.enrollment_search_term "
-            "USING gin (enterprise_customer_uuid, field, folded gin_trgm_ops)"
+            "USING gin (enterprise_customer_uuid, folded gin_trgm_ops) "
+            "WHERE field = 'user_email'"
         )
 
     # Who may read the terms: lcm_search only (analysts have offer_redemption itself).
@@ -271,9 +275,17 @@ def upgrade() -> None:
         AS $$
             SELECT t.term, t.offer_id, t.redemptions, t.priced_redemptions
             FROM lcm.enrollment_search_term AS t
-            WHERE t.enterprise_customer_uuid
+            WHERE enrollment_search_terms.field = 'user_email' AND t.field = 'user_email'
+              AND t.enterprise_customer_uuid
                     = NULLIF(current_setting('lcm.enterprise_uuid', true), '')::uuid
-              AND t.field = enrollment_search_terms.field
+              AND t.folded LIKE '%' || replace(replace(replace(lower(needle),
+                    '\', '\\'), '%', '\%'), '_', '\_') || '%'
+            UNION ALL
+            SELECT t.term, t.offer_id, t.redemptions, t.priced_redemptions
+            FROM lcm.enrollment_search_term AS t
+            WHERE enrollment_search_terms.field = 'course_title' AND t.field = 'course_title'
+              AND t.enterprise_customer_uuid
+                    = NULLIF(current_setting('lcm.enterprise_uuid', true), '')::uuid
               AND t.folded LIKE '%' || replace(replace(replace(lower(needle),
                     '\', '\\'), '%', '\%'), '_', '\_') || '%'
         $$

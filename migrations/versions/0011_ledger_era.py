@@ -5,7 +5,7 @@ enterprise a budget, subsidy or assignment configuration belongs to before it op
 transaction (SECURITY DEFINER: it reveals only that mapping).
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0011"
-down_revision: str | None = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

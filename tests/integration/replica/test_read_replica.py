@@ -166,19 +166,32 @@ def test_a_pass_published_on_the_primary_becomes_visible_on_the_replica(
             held = client.get("/healthz").json()
             stale = client.get(page_path(LOW), headers=admin_of(LOW)).json()
             printed = _lcm_etl_page(deployment, monkeypatch)
+            held_metrics = client.get("/metrics").text
         finally:
             deployment.replay(paused=False)
         assert held["last_publish_run_id"] == deployment.first.publish.run_id
         assert held["replication"]["lag_seconds"] > 0
+        assert _metric(held_metrics, "lcm_read_replica_lag_seconds") > 0
         assert stale == before
         assert printed == before  # `lcm-etl page` reads the replica too
         wait_for_replay(deployment.primary, deployment.replica)
         caught_up = client.get("/healthz").json()
+        caught_up_metrics = client.get("/metrics").text
         fresh = client.get(page_path(LOW), headers=admin_of(LOW)).json()
     assert caught_up["last_publish_run_id"] == second.publish.run_id
     assert caught_up["replication"]["lag_seconds"] == 0.0
+    assert _metric(caught_up_metrics, "lcm_read_replica_lag_seconds") == 0.0
+    assert _metric(caught_up_metrics, "lcm_read_database_is_replica") == 1.0
     assert fresh == on_primary
     assert fresh["data_as_of"] == caught_up["data_as_of"]
+
+
+def _metric(exposition: str, name: str) -> float:
+    """The value of an unlabelled metric in Prometheus' text format."""
+    for line in exposition.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
 
 
 def _lcm_etl_page(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> object:

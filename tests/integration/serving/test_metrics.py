@@ -91,6 +91,9 @@ def test_freshness_and_row_counts_before_and_after_a_pass(
         assert value(before, "lcm_read_model_last_publish_seconds") is None
         assert value(before, "lcm_last_pass_extracted_rows") is None
         assert value(before, "lcm_last_pass_published_rows") is None
+        # The API reads the primary here: no replica, no lag series (tests/integration/replica).
+        assert value(before, "lcm_read_database_is_replica") == 0
+        assert value(before, "lcm_read_replica_lag_seconds") is None
 
         result = pipeline.run_pass(settings, mode="full", trigger="manual")
         assert result.publish.status == "succeeded"

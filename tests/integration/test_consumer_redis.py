@@ -392,14 +392,14 @@ def test_many_events_make_one_refresh_per_batch(
 
 
 def test_a_burst_larger_than_a_batch_is_one_refresh(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
     """120 events in batches of 10: landed batch after batch, then one refresh for the union."""
-    stream = _stream(bus_settings, ENROLLMENTS)
+    stream = _stream(bus, ENROLLMENTS)
     for number in range(120):
-        producer.publish(client, stream, producer.enrollment_created_fields(1 + number % 3))
+        producer.publish(redis_client, stream, producer.enrollment_created_fields(1 + number % 3))
     refresher = RecordingRefresher()
-    consumer = _consumer(bus_settings, engine, client, refresher, lms[1], event_bus_batch_size=10)
+    consumer = _consumer(bus, engine, redis_client, refresher, lms[1], event_bus_batch_size=10)
     consumer.run(until_idle=True)
     assert refresher.calls == [(BOTH, False)]
     assert (consumer.stats.entries, consumer.stats.landed, consumer.stats.refreshes) == (
@@ -408,20 +408,20 @@ def test_a_burst_larger_than_a_batch_is_one_refresh(
         1,
     )
     assert all(row.processed_at is not None for row in _event_rows(engine))
-    assert _pending(client, bus_settings) == 0
+    assert _pending(redis_client, bus) == 0
 
 
 def test_the_drain_is_bounded_so_a_stream_that_never_pauses_still_refreshes(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
+    stream = _stream(bus, ENROLLMENTS)
     for number in range(50):
-        producer.publish(client, stream, producer.enrollment_created_fields(1 + number % 3))
+        producer.publish(redis_client, stream, producer.enrollment_created_fields(1 + number % 3))
     refresher = RecordingRefresher()
     consumer = _consumer(
-        bus_settings,
+        bus,
         engine,
-        client,
+        redis_client,
         refresher,
         lms[1],
         event_bus_batch_size=10,
@@ -437,25 +437,27 @@ def test_the_drain_is_bounded_so_a_stream_that_never_pauses_still_refreshes(
 class PublishingRefresher(RecordingRefresher):
     """A refresh during which more events arrive on the bus (as during a real pass)."""
 
-    def __init__(self, client: redis.Redis, stream: str, learners: list[int]) -> None:
+    def __init__(self, redis_client: redis.Redis, stream: str, learners: list[int]) -> None:
         super().__init__()
-        self.client, self.stream, self.learners = client, stream, learners
+        self.redis_client, self.stream, self.learners = redis_client, stream, learners
 
     def refresh(self, enterprise_uuids: tuple[uuid.UUID, ...], *, incremental: bool) -> str:
         while self.learners:
             learner = self.learners.pop()
-            producer.publish(self.client, self.stream, producer.enrollment_created_fields(learner))
+            producer.publish(
+                self.redis_client, self.stream, producer.enrollment_created_fields(learner)
+            )
         return super().refresh(enterprise_uuids, incremental=incremental)
 
 
 def test_events_arriving_during_a_refresh_go_into_the_next_one_together(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
-    producer.publish(client, stream, producer.enrollment_created_fields(1))
+    stream = _stream(bus, ENROLLMENTS)
+    producer.publish(redis_client, stream, producer.enrollment_created_fields(1))
     # 40 events (Acme's and Globex's learners) arrive while the first refresh runs.
-    refresher = PublishingRefresher(client, stream, [2, 3] * 20)
-    consumer = _consumer(bus_settings, engine, client, refresher, lms[1], event_bus_batch_size=7)
+    refresher = PublishingRefresher(redis_client, stream, [2, 3] * 20)
+    consumer = _consumer(bus, engine, redis_client, refresher, lms[1], event_bus_batch_size=7)
     consumer.run(until_idle=True)
     assert refresher.calls == [((ACME,), False), (BOTH, False)]
     assert consumer.stats.landed == 41
@@ -463,14 +465,14 @@ def test_events_arriving_during_a_refresh_go_into_the_next_one_together(
 
 
 def test_a_refresh_naming_more_enterprises_than_the_cap_is_incremental(
-    bus_settings: Settings, engine: Engine, client: redis.Redis, lms: Any
+    bus: Settings, engine: Engine, redis_client: redis.Redis, lms: Any
 ) -> None:
-    stream = _stream(bus_settings, ENROLLMENTS)
+    stream = _stream(bus, ENROLLMENTS)
     for learner in (1, 3):
-        producer.publish(client, stream, producer.enrollment_created_fields(learner))
+        producer.publish(redis_client, stream, producer.enrollment_created_fields(learner))
     refresher = RecordingRefresher()
     consumer = _consumer(
-        bus_settings, engine, client, refresher, lms[1], event_targeted_max_enterprises=1
+        bus, engine, redis_client, refresher, lms[1], event_targeted_max_enterprises=1
     )
     consumer.run(until_idle=True)
     assert refresher.calls == [(BOTH, True)]

@@ -17,7 +17,7 @@ from support.sourcebuilder import SourceBuilder
 
 
 @pytest.fixture
-def golden_pass(make_settings, sqlite_source_url, engine):  # type: ignore[no-untyped-def]
+def golden_pass(make_settings, sqlite_source_url, engine):
     SourceBuilder(sqlite_source_url).engine.dispose()
     builder = LedgerBuilder(sqlite_source_url)
     build_golden(builder)

@@ -120,7 +120,7 @@ def test_the_mariadb_ddl_is_the_real_one(mysql_url: URL) -> None:
 
 
 @pytest.fixture
-def sources(make_settings, sqlite_source_url):  # type: ignore[no-untyped-def]
+def sources(make_settings, sqlite_source_url):
     ecommerce = _ecommerce(sqlite_source_url)
     builder = LedgerBuilder(sqlite_source_url)
     build_golden(builder)

@@ -41,7 +41,7 @@ LATE = dt.datetime(2027, 6, 1, tzinfo=dt.UTC)
         (D("1"), D("3"), None, "projected", 0.1, "2026-06-20"),
     ],
 )
-def test_forecast_cases(remaining, net, expires, status, rate, day) -> None:  # type: ignore[no-untyped-def]
+def test_forecast_cases(remaining, net, expires, status, rate, day) -> None:
     answer = depletion_forecast(
         remaining=remaining, net_spend_in_window=net, as_of=AS_OF, expires=expires
     ).as_json()

@@ -32,7 +32,7 @@ STRANGER = admin_of(OTHER)
 
 
 @pytest.fixture
-def api(make_settings, api_settings, sqlite_source_url, engine) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def api(make_settings, api_settings, sqlite_source_url, engine) -> Iterator[TestClient]:
     SourceBuilder(sqlite_source_url).engine.dispose()
     builder = LedgerBuilder(sqlite_source_url)
     build_golden(builder)

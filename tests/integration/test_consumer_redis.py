@@ -445,12 +445,14 @@ class PublishingRefresher(RecordingRefresher):
 
     def __init__(self, redis_client: redis.Redis, stream: str, learners: list[int]) -> None:
         super().__init__()
-        self.client, self.stream, self.learners = redis_client, stream, learners
+        self.redis_client, self.stream, self.learners = redis_client, stream, learners
 
     def refresh(self, enterprise_uuids: tuple[uuid.UUID, ...], *, incremental: bool) -> str:
         while self.learners:
             learner = self.learners.pop()
-            producer.publish(self.client, self.stream, producer.enrollment_created_fields(learner))
+            producer.publish(
+                self.redis_client, self.stream, producer.enrollment_created_fields(learner)
+            )
         return super().refresh(enterprise_uuids, incremental=incremental)
 
 

@@ -8,21 +8,24 @@ WITH p AS (
     FROM lcm_raw.access_subsidyaccesspolicy
     WHERE enterprise_customer_uuid = :enterprise_hex AND active
 ),
+
 s AS (
     SELECT *
     FROM lcm_raw.subsidy_subsidy
     WHERE uuid IN (SELECT subsidy_uuid FROM p)
 ),
+
 balance AS (
     SELECT
         s.uuid,
-        COALESCE(SUM(t.quantity + COALESCE(r.quantity, 0)) FILTER (WHERE t.state <> 'failed'), 0)
+        coalesce(sum(t.quantity + coalesce(r.quantity, 0)) FILTER (WHERE t.state <> 'failed'), 0)
             AS balance
     FROM s
     LEFT JOIN lcm_raw.ledger_transaction AS t ON t.ledger_id = s.ledger_id
     LEFT JOIN lcm_raw.ledger_reversal AS r ON r.transaction_id = t.uuid
     GROUP BY s.uuid
 ),
+
 counted AS (
     SELECT p.uuid AS policy_key, t.uuid AS transaction_key, t.quantity, t.created, r.quantity
         AS reversal_quantity, r.created AS reversal_created
@@ -34,36 +37,39 @@ counted AS (
         AND t.state IN ('created', 'pending', 'committed')
     LEFT JOIN lcm_raw.ledger_reversal AS r ON r.transaction_id = t.uuid
 ),
+
 redeemed AS (
     SELECT
         policy_key,
-        -SUM(quantity + COALESCE(reversal_quantity, 0)) AS spent,
-        -COALESCE(SUM(quantity) FILTER (WHERE (created AT TIME ZONE 'UTC')::date >= :window_start), 0)
-            - COALESCE(SUM(reversal_quantity)
+        -sum(quantity + coalesce(reversal_quantity, 0)) AS spent,
+        -coalesce(sum(quantity) FILTER (WHERE (created AT TIME ZONE 'UTC')::date >= :window_start), 0)
+            - coalesce(sum(reversal_quantity)
                 FILTER (WHERE (reversal_created AT TIME ZONE 'UTC')::date >= :window_start), 0) AS window_net
     FROM counted
     GROUP BY policy_key
 ),
+
 allocated AS (
-    SELECT p.uuid AS policy_key, -SUM(a.content_quantity) AS allocated
+    SELECT p.uuid AS policy_key, -sum(a.content_quantity) AS allocated
     FROM p
     JOIN lcm_raw.access_learnercontentassignment AS a
         ON a.assignment_configuration_id = p.assignment_configuration_id
         AND a.state = 'allocated'
     GROUP BY p.uuid
 ),
+
 facts AS (
     SELECT
         p.*,
-        COALESCE(q.active, false) AND p.learner_credit_request_config_id IS NOT NULL
+        coalesce(q.active, FALSE) AND p.learner_credit_request_config_id IS NOT NULL
             AS bnr_enabled,
         s.uuid IS NOT NULL AND NOT s.is_soft_deleted AS subsidy_available,
         s.active_datetime,
         s.expiration_datetime,
         b.balance,
-        COALESCE(rd.spent, 0) AS spent,
-        COALESCE(rd.window_net, 0) AS window_net,
-        COALESCE(al.allocated, 0) AS allocated_all
+        coalesce(rd.spent, 0) AS spent,
+        coalesce(rd.window_net, 0) AS window_net,
+        coalesce(al.allocated, 0) AS allocated_all
     FROM p
     LEFT JOIN lcm_raw.access_learnercreditrequestconfiguration AS q
         ON q.uuid = p.learner_credit_request_config_id
@@ -72,6 +78,7 @@ facts AS (
     LEFT JOIN redeemed AS rd ON rd.policy_key = p.uuid
     LEFT JOIN allocated AS al ON al.policy_key = p.uuid
 ),
+
 shaped AS (
     SELECT
         f.*,
@@ -80,10 +87,11 @@ shaped AS (
             AS allocating,
         CASE
             WHEN f.spend_limit IS NULL THEN f.balance
-            ELSE LEAST(GREATEST(0, f.spend_limit - f.spent), f.balance)
+            ELSE least(greatest(0, f.spend_limit - f.spent), f.balance)
         END AS available_base
     FROM facts AS f
 )
+
 SELECT
     uuid::uuid AS policy_uuid,
     subsidy_uuid::uuid AS subsidy_uuid,
@@ -101,7 +109,7 @@ SELECT
     (CASE WHEN allocating THEN allocated_all ELSE 0 END)::bigint AS allocated_cents,
     (CASE
         WHEN NOT subsidy_available THEN NULL
-        WHEN allocating THEN GREATEST(0, available_base - allocated_all)
+        WHEN allocating THEN greatest(0, available_base - allocated_all)
         ELSE available_base
     END)::bigint AS spend_available_cents,
     window_net::bigint AS window_net_cents

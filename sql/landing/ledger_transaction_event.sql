@@ -18,8 +18,8 @@ SET state = CASE
             THEN excluded.state
         ELSE t.state
     END,
-    modified = GREATEST(t.modified, excluded.modified),
-    fulfillment_identifier = COALESCE(t.fulfillment_identifier, excluded.fulfillment_identifier),
+    modified = greatest(t.modified, excluded.modified),
+    fulfillment_identifier = coalesce(t.fulfillment_identifier, excluded.fulfillment_identifier),
     landed_run_id = excluded.landed_run_id,
     landed_at = now()
 WHERE (CASE excluded.state WHEN 'created' THEN 0 WHEN 'pending' THEN 1 ELSE 2 END)

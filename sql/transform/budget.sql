@@ -15,6 +15,7 @@ WITH scoped AS (
     FROM lcm_raw.access_subsidyaccesspolicy AS p
     JOIN ledger_scope_policy AS k ON k.policy_key = p.uuid
 ),
+
 subsidy AS (
     SELECT s.uuid, s.ledger_id, s.active_datetime, s.expiration_datetime, s.internal_only,
         s.is_soft_deleted, b.current_balance_cents, b.total_deposits_cents,
@@ -23,10 +24,11 @@ subsidy AS (
     JOIN lcm.subsidy_balance AS b ON b.subsidy_uuid = s.uuid::uuid
     WHERE s.uuid IN (SELECT subsidy_uuid FROM scoped)
 ),
+
 redeemed AS (
     SELECT
         p.uuid AS policy_key,
-        SUM(t.quantity + COALESCE(r.quantity, 0)) AS total_redeemed,
+        sum(t.quantity + coalesce(r.quantity, 0)) AS total_redeemed,
         count(*) FILTER (WHERE r.uuid IS NULL) AS redemption_count,
         count(DISTINCT t.lms_user_id) FILTER (WHERE r.uuid IS NULL) AS learner_count,
         min(t.created) AS first_spend_at,
@@ -40,14 +42,16 @@ redeemed AS (
     LEFT JOIN lcm_raw.ledger_reversal AS r ON r.transaction_id = t.uuid
     GROUP BY p.uuid
 ),
+
 allocated AS (
-    SELECT p.uuid AS policy_key, SUM(a.content_quantity) AS total_allocated
+    SELECT p.uuid AS policy_key, sum(a.content_quantity) AS total_allocated
     FROM scoped AS p
     JOIN lcm_raw.access_learnercontentassignment AS a
         ON a.assignment_configuration_id = p.assignment_configuration_id
         AND a.state = 'allocated'
     GROUP BY p.uuid
 ),
+
 groups AS (
     SELECT g.subsidy_access_policy_id AS policy_key,
         array_agg(g.enterprise_group_uuid::uuid ORDER BY g.enterprise_group_uuid) AS group_uuids
@@ -56,11 +60,12 @@ groups AS (
         AND g.enterprise_group_uuid IS NOT NULL
     GROUP BY g.subsidy_access_policy_id
 ),
+
 facts AS (
     SELECT
         p.*,
         c.active AS configuration_active,
-        COALESCE(q.active, false) AND p.learner_credit_request_config_id IS NOT NULL
+        coalesce(q.active, FALSE) AND p.learner_credit_request_config_id IS NOT NULL
             AS bnr_enabled,
         s.uuid IS NOT NULL AND NOT s.is_soft_deleted AS subsidy_available,
         s.active_datetime AS subsidy_active_datetime,
@@ -69,13 +74,13 @@ facts AS (
         s.current_balance_cents,
         s.total_deposits_cents,
         s.total_spend_limits_cents,
-        -COALESCE(rd.total_redeemed, 0) AS spent,
-        COALESCE(rd.redemption_count, 0) AS redemption_count,
-        COALESCE(rd.learner_count, 0) AS learner_count,
+        -coalesce(rd.total_redeemed, 0) AS spent,
+        coalesce(rd.redemption_count, 0) AS redemption_count,
+        coalesce(rd.learner_count, 0) AS learner_count,
         rd.first_spend_at,
         rd.last_spend_at,
-        -COALESCE(al.total_allocated, 0) AS allocated_all,
-        COALESCE(g.group_uuids, ARRAY[]::uuid[]) AS group_uuids
+        -coalesce(al.total_allocated, 0) AS allocated_all,
+        coalesce(g.group_uuids, ARRAY[]::uuid[]) AS group_uuids
     FROM scoped AS p
     LEFT JOIN lcm_raw.access_assignmentconfiguration AS c
         ON c.uuid = p.assignment_configuration_id
@@ -86,6 +91,7 @@ facts AS (
     LEFT JOIN allocated AS al ON al.policy_key = p.uuid
     LEFT JOIN groups AS g ON g.policy_key = p.uuid
 ),
+
 counted AS (
     SELECT
         f.*,
@@ -97,10 +103,11 @@ counted AS (
         END AS allocated,
         CASE
             WHEN f.spend_limit IS NULL THEN f.current_balance_cents
-            ELSE LEAST(GREATEST(0, f.spend_limit - f.spent), f.current_balance_cents)
+            ELSE least(greatest(0, f.spend_limit - f.spent), f.current_balance_cents)
         END AS available_base
     FROM facts AS f
 )
+
 SELECT
     c.uuid::uuid AS policy_uuid,
     c.enterprise_customer_uuid::uuid AS enterprise_customer_uuid,
@@ -133,7 +140,7 @@ SELECT
         WHEN NOT c.subsidy_available THEN NULL
         WHEN c.policy_type = 'AssignedLearnerCreditAccessPolicy'
             OR (c.policy_type = 'PerLearnerSpendCreditAccessPolicy' AND c.bnr_enabled)
-            THEN GREATEST(0, c.available_base - c.allocated)
+            THEN greatest(0, c.available_base - c.allocated)
         ELSE c.available_base
     END::bigint AS spend_available_cents,
     CASE WHEN c.subsidy_available THEN c.total_deposits_cents END

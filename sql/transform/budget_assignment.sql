@@ -24,6 +24,7 @@ WITH scope AS (
     JOIN lcm_raw.access_learnercontentassignment AS a
         ON a.assignment_configuration_id = p.assignment_configuration_id
 ),
+
 action AS (
     SELECT
         x.assignment_id,
@@ -48,6 +49,7 @@ action AS (
     WHERE x.assignment_id IN (SELECT uuid FROM scope)
     GROUP BY x.assignment_id
 ),
+
 derived AS (
     SELECT
         a.*,
@@ -55,17 +57,17 @@ derived AS (
         p.uuid AS policy_key,
         s.expiration_datetime AS subsidy_expiration,
         CASE
-            WHEN a.state = 'allocated' AND COALESCE(x.errored, false)
-                AND NOT COALESCE(x.notified, false) THEN 'failed'
-            WHEN a.state = 'allocated' AND COALESCE(x.notified, false) THEN 'waiting'
+            WHEN a.state = 'allocated' AND coalesce(x.errored, FALSE)
+                AND NOT coalesce(x.notified, FALSE) THEN 'failed'
+            WHEN a.state = 'allocated' AND coalesce(x.notified, FALSE) THEN 'waiting'
             WHEN a.state = 'allocated' THEN 'notifying'
             WHEN a.state = 'errored' THEN 'failed'
             WHEN a.state = 'expired' THEN 'expired'
         END AS learner_state,
-        COALESCE(x.reminded, false) AS reminded,
+        coalesce(x.reminded, FALSE) AS reminded,
         x.last_reminded_at,
         x.last_error,
-        COALESCE(x.actions, '[]'::jsonb) AS actions
+        coalesce(x.actions, '[]'::jsonb) AS actions
     FROM scope AS k
     JOIN lcm_raw.access_learnercontentassignment AS a ON a.uuid = k.uuid
     JOIN lcm_raw.access_assignmentconfiguration AS c ON c.uuid = a.assignment_configuration_id
@@ -74,6 +76,7 @@ derived AS (
     LEFT JOIN lcm_raw.subsidy_subsidy AS s ON s.uuid = p.subsidy_uuid AND NOT s.is_soft_deleted
     LEFT JOIN action AS x ON x.assignment_id = a.uuid
 )
+
 SELECT
     d.uuid::uuid AS assignment_uuid,
     d.configuration_enterprise::uuid AS enterprise_customer_uuid,
@@ -98,7 +101,7 @@ SELECT
         ELSE 999
     END AS learner_state_sort_order,
     CASE WHEN d.reminded THEN 'reminded' ELSE 'assigned' END AS recent_action,
-    COALESCE(d.last_reminded_at, d.created) AS recent_action_time,
+    coalesce(d.last_reminded_at, d.created) AS recent_action_time,
     CASE WHEN d.state = 'errored' THEN d.last_error END AS error_reason,
     d.actions,
     jsonb_build_object(

@@ -7,6 +7,7 @@ WITH scoped AS (
     JOIN ledger_scope_policy AS k ON k.policy_key = p.uuid
     JOIN lcm_raw.subsidy_subsidy AS s ON s.uuid = p.subsidy_uuid
 ),
+
 counted AS (
     SELECT p.uuid, p.enterprise_customer_uuid, t.uuid AS transaction_key, t.quantity, t.created
     FROM scoped AS p
@@ -15,6 +16,7 @@ counted AS (
         AND t.subsidy_access_policy_uuid = p.uuid
         AND t.state IN ('created', 'pending', 'committed')
 ),
+
 activity AS (
     SELECT uuid, enterprise_customer_uuid, (created AT TIME ZONE 'UTC')::date AS day,
         -quantity AS spent, 0::bigint AS refunded
@@ -25,11 +27,12 @@ activity AS (
     FROM counted AS c
     JOIN lcm_raw.ledger_reversal AS r ON r.transaction_id = c.transaction_key
 )
+
 SELECT
     uuid::uuid AS policy_uuid,
     day,
     enterprise_customer_uuid::uuid AS enterprise_customer_uuid,
-    SUM(spent)::bigint AS spent_cents,
-    SUM(refunded)::bigint AS refunded_cents
+    sum(spent)::bigint AS spent_cents,
+    sum(refunded)::bigint AS refunded_cents
 FROM activity
 GROUP BY uuid, day, enterprise_customer_uuid

@@ -12,7 +12,7 @@ SELECT
     END AS reason,
     s.enterprise_customer_uuid::uuid AS enterprise_customer_uuid,
     CASE
-        WHEN t.state <> 'failed' THEN -(t.quantity + COALESCE(r.quantity, 0))
+        WHEN t.state <> 'failed' THEN -(t.quantity + coalesce(r.quantity, 0))
         ELSE 0
     END AS amount_cents,
     to_jsonb(t) - 'landed_run_id' - 'landed_at' AS payload

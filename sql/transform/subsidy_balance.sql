@@ -10,11 +10,12 @@ WITH scoped AS (
     FROM lcm_raw.subsidy_subsidy AS s
     JOIN ledger_scope_subsidy AS k ON k.subsidy_key = s.uuid
 ),
+
 movement AS (
     SELECT
         t.ledger_id,
         t.state,
-        t.quantity + COALESCE(r.quantity, 0) AS net,
+        t.quantity + coalesce(r.quantity, 0) AS net,
         (d.uuid IS NOT NULL OR a.uuid IS NOT NULL) AS is_deposit
     FROM lcm_raw.ledger_transaction AS t
     LEFT JOIN lcm_raw.ledger_reversal AS r ON r.transaction_id = t.uuid
@@ -22,21 +23,24 @@ movement AS (
     LEFT JOIN lcm_raw.ledger_adjustment AS a ON a.transaction_id = t.uuid
     WHERE t.ledger_id IN (SELECT ledger_id FROM scoped)
 ),
+
 ledger_total AS (
     SELECT
         ledger_id,
-        SUM(net) FILTER (WHERE state <> 'failed') AS current_balance,
-        SUM(net) FILTER (WHERE state = 'committed' AND is_deposit) AS total_deposits,
+        sum(net) FILTER (WHERE state <> 'failed') AS current_balance,
+        sum(net) FILTER (WHERE state = 'committed' AND is_deposit) AS total_deposits,
         count(*) AS transaction_count
     FROM movement
     GROUP BY ledger_id
 ),
+
 limits AS (
-    SELECT p.subsidy_uuid, SUM(p.spend_limit) AS total_spend_limits
+    SELECT p.subsidy_uuid, sum(p.spend_limit) AS total_spend_limits
     FROM lcm_raw.access_subsidyaccesspolicy AS p
     WHERE p.active AND p.subsidy_uuid IN (SELECT uuid FROM scoped)
     GROUP BY p.subsidy_uuid
 )
+
 SELECT
     s.uuid::uuid AS subsidy_uuid,
     s.enterprise_customer_uuid::uuid AS enterprise_customer_uuid,
@@ -51,10 +55,10 @@ SELECT
     s.internal_only,
     s.is_soft_deleted,
     s.starting_balance AS starting_balance_cents,
-    COALESCE(l.total_deposits, 0)::bigint AS total_deposits_cents,
-    COALESCE(l.current_balance, 0)::bigint AS current_balance_cents,
-    COALESCE(m.total_spend_limits, 0)::bigint AS total_spend_limits_cents,
-    COALESCE(l.transaction_count, 0)::bigint AS transaction_count,
+    coalesce(l.total_deposits, 0)::bigint AS total_deposits_cents,
+    coalesce(l.current_balance, 0)::bigint AS current_balance_cents,
+    coalesce(m.total_spend_limits, 0)::bigint AS total_spend_limits_cents,
+    coalesce(l.transaction_count, 0)::bigint AS transaction_count,
     s.created,
     s.modified,
     CAST(:data_as_of AS timestamptz) AS data_as_of

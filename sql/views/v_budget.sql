@@ -7,19 +7,19 @@ CREATE OR REPLACE VIEW lcm.v_budget AS
 SELECT
     b.enterprise_customer_uuid,
     b.policy_uuid,
-    COALESCE(NULLIF(b.display_name, ''), 'Overview') AS budget_name,
+    coalesce(NULLIF(b.display_name, ''), 'Overview') AS budget_name,
     b.policy_type,
     b.active,
     b.retired,
     b.retired_at,
     CASE
         WHEN b.retired THEN 'Retired'
-        WHEN now() < COALESCE(b.subsidy_active_datetime, 'epoch'::timestamptz) THEN 'Scheduled'
-        WHEN COALESCE(b.subsidy_expiration_datetime, 'epoch'::timestamptz) > now()
-            AND COALESCE(b.subsidy_expiration_datetime, 'epoch'::timestamptz)
+        WHEN now() < coalesce(b.subsidy_active_datetime, 'epoch'::timestamptz) THEN 'Scheduled'
+        WHEN coalesce(b.subsidy_expiration_datetime, 'epoch'::timestamptz) > now()
+            AND coalesce(b.subsidy_expiration_datetime, 'epoch'::timestamptz)
                 <= now() + interval '120 days' THEN 'Expiring'
-        WHEN COALESCE(b.subsidy_active_datetime, 'epoch'::timestamptz) <= now()
-            AND now() <= COALESCE(b.subsidy_expiration_datetime, 'epoch'::timestamptz)
+        WHEN coalesce(b.subsidy_active_datetime, 'epoch'::timestamptz) <= now()
+            AND now() <= coalesce(b.subsidy_expiration_datetime, 'epoch'::timestamptz)
             THEN 'Active'
         ELSE 'Expired'
     END AS status,

@@ -7,7 +7,7 @@ SELECT
     t.enterprise_customer_uuid,
     t.subsidy_uuid,
     t.policy_uuid,
-    COALESCE(NULLIF(b.display_name, ''), 'Overview') AS budget_name,
+    coalesce(NULLIF(b.display_name, ''), 'Overview') AS budget_name,
     t.transaction_uuid,
     t.kind,
     t.state,

@@ -12,16 +12,17 @@ WITH as_of AS (
     FROM lcm.pipeline_run
     WHERE stage = 'publish' AND status = 'succeeded'
 ),
+
 inputs AS (
     SELECT
         'offer' AS era,
         s.offer_id::text AS subject_id,
         s.enterprise_customer_uuid,
         s.display_name AS subject_name,
-        false AS unknown,
+        FALSE AS unknown,
         CASE WHEN s.max_discount IS NOT NULL THEN s.remaining_balance END AS remaining_usd,
         s.end_datetime AS expires_at,
-        COALESCE((
+        coalesce((
             SELECT sum(d.amount_spent - d.amount_refunded)
             FROM lcm.offer_utilization_daily AS d
             WHERE d.offer_id = s.offer_id
@@ -35,11 +36,11 @@ inputs AS (
         'budget',
         b.policy_uuid::text,
         b.enterprise_customer_uuid,
-        COALESCE(NULLIF(b.display_name, ''), 'Overview'),
+        coalesce(NULLIF(b.display_name, ''), 'Overview'),
         NOT b.subsidy_available,
         b.spend_available_cents / 100.0,
         b.subsidy_expiration_datetime,
-        COALESCE((
+        coalesce((
             SELECT sum(d.spent_cents - d.refunded_cents)
             FROM lcm.budget_utilization_daily AS d
             WHERE d.policy_uuid = b.policy_uuid
@@ -49,6 +50,7 @@ inputs AS (
     FROM lcm.budget AS b
     CROSS JOIN as_of AS a
 ),
+
 projected AS (
     SELECT
         i.*,
@@ -60,6 +62,7 @@ projected AS (
         END AS depletion_date
     FROM inputs AS i
 )
+
 SELECT
     p.era,
     p.subject_id,

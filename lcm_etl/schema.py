@@ -51,7 +51,10 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 #: The SQL functions the migrations create, by signature (the migration test checks each one).
 #: ``lcm.balance_state(max_discount, amount_spent, low_balance_fraction, no_balance_amount)``:
 #: the balance-state rule (migration 0006).
-FUNCTIONS = ("lcm.balance_state(numeric, numeric, numeric, numeric)",)
+FUNCTIONS = (
+    "lcm.balance_state(numeric, numeric, numeric, numeric)",
+    "lcm.jsonb_or_text(text)",
+)
 
 Money = Numeric(12, 2)
 TZ = DateTime(timezone=True)

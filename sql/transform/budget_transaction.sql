@@ -17,11 +17,7 @@ SELECT
     t.quantity AS quantity_cents,
     s.unit,
     t.idempotency_key,
-    CASE
-        WHEN t.metadata IS NULL THEN NULL
-        WHEN pg_input_is_valid(t.metadata, 'jsonb') THEN t.metadata::jsonb
-        ELSE to_jsonb(t.metadata)
-    END AS metadata,
+    lcm.jsonb_or_text(t.metadata) AS metadata,
     t.lms_user_id,
     t.lms_user_email,
     t.content_key,
@@ -35,11 +31,7 @@ SELECT
     r.state AS reversal_state,
     r.quantity AS reversal_quantity_cents,
     r.idempotency_key AS reversal_idempotency_key,
-    CASE
-        WHEN r.metadata IS NULL THEN NULL
-        WHEN pg_input_is_valid(r.metadata, 'jsonb') THEN r.metadata::jsonb
-        ELSE to_jsonb(r.metadata)
-    END AS reversal_metadata,
+    lcm.jsonb_or_text(r.metadata) AS reversal_metadata,
     r.created AS reversal_created,
     r.modified AS reversal_modified
 FROM ledger_scope_transaction AS k

@@ -176,6 +176,12 @@ class TableSource:
                     ingest.run_id,
                     [t for t in reader.extracted if ingest.full or t.watermark == "full"],
                 )
+            if ingest.full:
+                # Fresh statistics for the tables a full pass rebuilt: without them the next
+                # publish takes "landed since run N" for a third of a table (the planner's
+                # default) and hash-joins whole landing tables where index lookups would do.
+                for table in reader.extracted:
+                    ingest.conn.execute(text(f"ANALYZE {table.raw.fullname}"))
         counts = reader.counts()
         took_part = bool(reader.extracted)
         return SourceResult(

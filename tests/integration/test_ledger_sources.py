@@ -144,6 +144,8 @@ def _changes(builder: LedgerBuilder) -> None:
     builder.set_transaction("p1-pending", state="committed", modified=later)
     builder.assignment("P2", "p2-new", 2_000)
     builder.action("p2-allocated-b", "notified")
+    # An external order reference of an old transaction: only the reference row is new.
+    builder.external_reference("p1-committed", "geag-late")
 
 
 def test_incremental_passes_give_what_a_full_pass_gives(sources, engine) -> None:
@@ -296,3 +298,20 @@ def test_an_unreadable_ledger_value_is_a_landing_rejection(sources, engine) -> N
     result = pipeline.run_pass(settings, mode="full", trigger="manual")
     assert result.publish.status == "succeeded"
     assert (hex_uuid("transaction:garbled"), "unreadable_value") in _open_landing_rejections(engine)
+
+
+def test_a_source_without_the_external_reference_table_keeps_its_budgets(sources, engine) -> None:
+    """A subsidy database written before lcm-etl read the external references (an older demo or
+    bench file) is read as having none: its budgets and transactions land as before."""
+    builder, settings = sources
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    with builder.subsidy_engine.begin() as conn:
+        conn.execute(text("DROP TABLE openedx_ledger_externaltransactionreference"))
+    result = pipeline.run_pass(settings, mode="full", trigger="manual")
+    assert result.publish.status == "succeeded"
+    assert result.ingest.counts["extracted.subsidy.openedx_ledger_transaction"] > 0
+    assert _budget_numbers(engine) == EXPECTED_BUDGETS
+    with engine.connect() as conn:
+        references = conn.execute(select(budget_transaction.c.external_reference)).scalars().all()
+    assert references
+    assert all(r == [] for r in references)

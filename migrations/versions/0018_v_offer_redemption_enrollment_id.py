@@ -6,7 +6,7 @@ the existing columns, their order and the grants, but it resets the view's optio
 invoker's rights are set again. The view's text as of this revision is inlined (frozen).
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0015
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0018"
-down_revision: str | None = "0013"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -120,7 +120,8 @@ def policy_json(row: Any) -> dict[str, Any]:
         "created": iso_datetime(row.created),
         "bnr_enabled": row.bnr_enabled,
         "total_spend_limits_for_subsidy": row.total_spend_limits_for_subsidy_cents,
-        "total_deposits_for_subsidy": row.total_deposits_for_subsidy_cents,
+        # enterprise-access reads it from the subsidy record, ``or 0`` when that call fails.
+        "total_deposits_for_subsidy": row.total_deposits_for_subsidy_cents or 0,
     }
 
 

@@ -29,6 +29,8 @@ S1, S2 = dashed("subsidy:S1"), dashed("subsidy:S2")
 CONFIG_P2 = dashed("configuration:P2")
 ADMIN = admin_of(ACME)
 STRANGER = admin_of(OTHER)
+LEARNER = {"Authorization": f"JWT {make_token([f'enterprise_learner:{ACME}'])}"}
+OTHER_LEARNER = {"Authorization": f"JWT {make_token([f'enterprise_learner:{OTHER}'])}"}
 
 
 @pytest.fixture
@@ -90,6 +92,9 @@ def test_budget_list_with_the_portals_params(api: TestClient) -> None:
     assert p6["aggregates"]["spend_available_usd_cents"] is None
     assert p6["subsidy_expiration_datetime"] is None
     assert p6["is_subsidy_active"] is None
+    # ... and its deposits are the service's `or 0`; the spend-limit total reads no subsidy.
+    assert p6["total_deposits_for_subsidy"] == 0
+    assert p6["total_spend_limits_for_subsidy"] == 5_000
 
 
 def test_budget_list_paging_is_capped_at_ten(api: TestClient) -> None:
@@ -111,6 +116,29 @@ def test_budget_list_permissions(api: TestClient) -> None:
     mine = api.get(url, params={"enterprise_customer_uuid": str(OTHER)}, headers=STRANGER)
     assert mine.status_code == 200
     assert mine.json()["count"] == 0
+
+
+def test_the_enterprises_learners_may_read_its_budgets_but_not_the_admin_tables(
+    api: TestClient,
+) -> None:
+    """enterprise-access grants subsidy_access_policy.has_read_access to the policy learner
+    role, which enterprise_learner maps to; the Spent and Assigned tables stay admin-only."""
+    url = "/api/v1/subsidy-access-policies/"
+    mine = api.get(url, params={"enterprise_customer_uuid": str(ACME)}, headers=LEARNER)
+    assert mine.status_code == 200
+    assert mine.json()["count"] == 6
+    assert api.get(f"{url}{P2}/", headers=LEARNER).status_code == 200
+    other = api.get(url, params={"enterprise_customer_uuid": str(ACME)}, headers=OTHER_LEARNER)
+    assert other.status_code == 403
+    assert other.json() == {"detail": "MISSING: subsidy_access_policy.has_read_access"}
+    assert api.get(f"{url}{P2}/", headers=OTHER_LEARNER).status_code == 403
+    spent = _transactions(api, S1, headers=LEARNER, state="committed")
+    assert spent.status_code == 403
+    assert spent.json() == {"detail": "MISSING: subsidy.can_read_all_transactions"}
+    assigned = api.get(
+        f"/api/v1/assignment-configurations/{CONFIG_P2}/admin/assignments/", headers=LEARNER
+    )
+    assert assigned.status_code == 403
 
 
 def test_one_budget_and_its_permissions(api: TestClient) -> None:

@@ -232,3 +232,24 @@ def test_a_full_publish_leaves_the_search_terms_with_statistics(
             )
         ).scalar_one()
     assert analyzed > 0  # -1: never vacuumed nor analyzed
+
+
+def test_the_body_is_the_bytes_jsonresponse_wrote(client, read_model: ReadModel) -> None:
+    """orjson encodes the page (it was Starlette's JSONResponse: json.dumps, compact, UTF-8):
+    the same bytes, non-ASCII text, money and nulls included."""
+    offer = read_model.offer()
+    read_model.redemption(
+        offer,
+        user_email="zoë.müller@acme.example",
+        course_title="Données — « 101 » \u2028 😀",
+        course_list_price="1234.5",
+        amount="0.10",
+        amount_learner_paid=None,
+    )
+    url = f"/enterprise/api/v1/enterprise/{ACME}/enrollments/"
+    response = client.get(url, params={"search": "müller"}, headers=admin_of(ACME))
+    body = response.json()
+    assert body["count"] == 1
+    assert response.content == json.dumps(
+        body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")

@@ -305,7 +305,13 @@ def list_transactions(
                 return _not_found()
             raise AuthError(403, f"MISSING: {TRANSACTIONS_READ}")
         result = lq.transactions_page(
-            conn, key, requested, where=where, ordering=ordering, status_url=status_url
+            conn,
+            key,
+            requested,
+            where=where,
+            ordering=ordering,
+            status_url=status_url,
+            learning_url=app_state.settings.frontend_app_learning_url,
         )
         aggregates = None
         if bool_param("include_aggregates", include_aggregates):

@@ -27,6 +27,7 @@ OTHER = uuid.UUID("7f3c1b7e-5a41-4b0a-9c53-2f1e0d9a6b11")
 P1, P2, P3, P5, P6 = (dashed(f"policy:P{i}") for i in (1, 2, 3, 5, 6))
 S1, S2 = dashed("subsidy:S1"), dashed("subsidy:S2")
 CONFIG_P2 = dashed("configuration:P2")
+LEARNING = "https://learning.example.com"
 ADMIN = admin_of(ACME)
 STRANGER = admin_of(OTHER)
 LEARNER = {"Authorization": f"JWT {make_token([f'enterprise_learner:{ACME}'])}"}
@@ -44,7 +45,8 @@ def api(make_settings, api_settings, sqlite_source_url, engine) -> Iterator[Test
         ecommerce_database_url=url, subsidy_database_url=url, access_database_url=url
     )
     pipeline.run_pass(settings, mode="full", trigger="manual")
-    with TestClient(create_app(api_settings(), engine=engine)) as client:
+    app = create_app(api_settings(frontend_app_learning_url=LEARNING), engine=engine)
+    with TestClient(app) as client:
         yield client
 
 
@@ -187,10 +189,32 @@ def test_spent_table_with_the_portals_params(api: TestClient) -> None:
     assert refunded["subsidy_access_policy_uuid"] == P1
     assert refunded["metadata"] == {}
     assert refunded["external_reference"] == []
+    # enterprise-subsidy's: the learning MFE's address joined with course/<content_key>/home.
+    assert refunded["courseware_url"] == (
+        f"{LEARNING}/course/course-v1:edX+p1-refunded+2T2026/home"
+    )
     assert rows["Course p1-committed"]["reversal"] is None
     # newest first by default
     created = [row["created"] for row in body["results"]]
     assert created == sorted(created, reverse=True)
+
+
+def test_spent_rows_list_their_external_references(api: TestClient) -> None:
+    """An Exec Ed redemption's external (GEAG) order ids, as DRF renders the reverse relation
+    (its primary keys, in id order); every other row has none."""
+    body = _transactions(api, S1, state="committed", subsidy_access_policy_uuid=P2).json()
+    assert [row["external_reference"] for row in body["results"]] == [
+        ["geag-order-1", "geag-order-2"]
+    ]
+
+
+def test_no_learning_mfe_address_no_courseware_url(
+    api: TestClient, api_settings, engine: Engine
+) -> None:
+    with TestClient(create_app(api_settings(), engine=engine)) as client:
+        body = _transactions(client, S1, state="committed").json()
+    assert body["results"]
+    assert {row["courseware_url"] for row in body["results"]} == {None}
 
 
 def test_spent_aggregates_are_the_budgets_spent(api: TestClient) -> None:

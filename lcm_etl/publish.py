@@ -532,7 +532,15 @@ def _run_step(
             counts[step.count] = int(result.rowcount)
 
 
-READ_MODEL_TABLES = (offer_redemption, offer_summary, offer_utilization_daily)
+# With the enrollments search's term table, which the offer_redemption triggers rewrite along:
+# without statistics the planner takes it for a few rows per enterprise and reads all of the
+# enterprise's terms instead of using the trigram index (10-20x slower at scale M).
+READ_MODEL_TABLES = (
+    offer_redemption,
+    offer_summary,
+    offer_utilization_daily,
+    enrollment_search_term,
+)
 
 
 def vacuum_read_model(conn: Connection) -> None:

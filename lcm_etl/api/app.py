@@ -22,6 +22,7 @@ from lcm_etl.api import ledger_routes, metrics, routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.cors import ListedOriginsCORSMiddleware
 from lcm_etl.api.deps import ApiState, BadRequest
+from lcm_etl.api.enrollmentreader import EnrollmentReader
 from lcm_etl.api.pagereader import PageReader
 from lcm_etl.api.pagination import INVALID_PAGE
 from lcm_etl.db import read_replica_engine
@@ -29,7 +30,8 @@ from lcm_etl.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Connections of the page's own asyncio pool (api.pagereader): as many as requests in flight.
+# Connections of the page's own asyncio pool (api.pagereader, shared with the enrollments
+# page's reader): as many as requests in flight.
 PAGE_POOL_SIZE = 40
 
 DESCRIPTION = """\
@@ -59,6 +61,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         # The API only reads: from the replica (LCM_READ_DATABASE_URL) when there is one.
         engine = read_replica_engine(settings, pool_size=40, max_overflow=10)
     page_reader = PageReader(engine.url, settings, max_size=PAGE_POOL_SIZE)
+    enrollment_reader = EnrollmentReader(page_reader.pool)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,7 +77,11 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.api = ApiState(
-        settings=settings, engine=engine, authenticator=authenticator, page_reader=page_reader
+        settings=settings,
+        engine=engine,
+        authenticator=authenticator,
+        page_reader=page_reader,
+        enrollment_reader=enrollment_reader,
     )
     for router in (
         routes.page_router,

@@ -98,6 +98,10 @@ class PageReader:
                 self._pool = pool
             return self._pool
 
+    async def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        """The pool, opened on first use (the enrollments page reads on it too)."""
+        return self._pool or await self._open()
+
     async def close(self) -> None:
         async with self._lock:
             if self._pool is not None:

@@ -297,7 +297,6 @@ def list_transactions(
     default_size, max_size = TRANSACTIONS_PAGE
     requested = page_request(page, page_size, default_size=default_size, max_size=max_size)
     app_state = api_state(request)
-    status_url = str(request.base_url) + "api/v1/transactions/"
     with queries.tenant_transaction(app_state.engine, owner) as conn:
         if not lq.subsidy_visible(conn, key):
             # A soft-deleted subsidy is hidden by every enterprise-subsidy API.
@@ -310,7 +309,7 @@ def list_transactions(
             requested,
             where=where,
             ordering=ordering,
-            status_url=status_url,
+            subsidy_url=app_state.settings.enterprise_subsidy_url,
             learning_url=app_state.settings.frontend_app_learning_url,
         )
         aggregates = None

@@ -28,6 +28,7 @@ P1, P2, P3, P5, P6 = (dashed(f"policy:P{i}") for i in (1, 2, 3, 5, 6))
 S1, S2 = dashed("subsidy:S1"), dashed("subsidy:S2")
 CONFIG_P2 = dashed("configuration:P2")
 LEARNING = "https://learning.example.com"
+SUBSIDY_SERVICE = "https://enterprise-subsidy.example.com"
 ADMIN = admin_of(ACME)
 STRANGER = admin_of(OTHER)
 LEARNER = {"Authorization": f"JWT {make_token([f'enterprise_learner:{ACME}'])}"}
@@ -45,7 +46,10 @@ def api(make_settings, api_settings, sqlite_source_url, engine) -> Iterator[Test
         ecommerce_database_url=url, subsidy_database_url=url, access_database_url=url
     )
     pipeline.run_pass(settings, mode="full", trigger="manual")
-    app = create_app(api_settings(frontend_app_learning_url=LEARNING), engine=engine)
+    app = create_app(
+        api_settings(frontend_app_learning_url=LEARNING, enterprise_subsidy_url=SUBSIDY_SERVICE),
+        engine=engine,
+    )
     with TestClient(app) as client:
         yield client
 
@@ -193,6 +197,10 @@ def test_spent_table_with_the_portals_params(api: TestClient) -> None:
     assert refunded["courseware_url"] == (
         f"{LEARNING}/course/course-v1:edX+p1-refunded+2T2026/home"
     )
+    # enterprise-subsidy's own transaction status endpoint, never this server.
+    assert refunded["transaction_status_api_url"] == (
+        f"{SUBSIDY_SERVICE}/api/v1/transactions/{refunded['uuid']}/"
+    )
     assert rows["Course p1-committed"]["reversal"] is None
     # newest first by default
     created = [row["created"] for row in body["results"]]
@@ -215,6 +223,8 @@ def test_no_learning_mfe_address_no_courseware_url(
         body = _transactions(client, S1, state="committed").json()
     assert body["results"]
     assert {row["courseware_url"] for row in body["results"]} == {None}
+    # No enterprise-subsidy address: null, not a link to this server (which has no such endpoint).
+    assert {row["transaction_status_api_url"] for row in body["results"]} == {None}
 
 
 def test_spent_aggregates_are_the_budgets_spent(api: TestClient) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from lcm_etl import pipeline, queries
 from lcm_etl.api import create_app
@@ -214,6 +214,24 @@ def test_spent_rows_list_their_external_references(api: TestClient) -> None:
     assert [row["external_reference"] for row in body["results"]] == [
         ["geag-order-1", "geag-order-2"]
     ]
+
+
+def test_analysts_view_of_transactions_carries_the_external_references(
+    api: TestClient, engine: Engine
+) -> None:
+    """lcm.v_budget_transaction shows each transaction's external order ids (its last column), the
+    same list the Spent table gives; the analysts' role reads it."""
+    spent = _transactions(api, S1, state="committed", subsidy_access_policy_uuid=P2).json()
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SET LOCAL ROLE lcm_reader"))
+        view = conn.execute(text("SELECT * FROM lcm.v_budget_transaction"))
+        columns = list(view.keys())
+        by_uuid = {str(row.transaction_uuid): row.external_reference for row in view}
+    assert columns[-1] == "external_reference"
+    for row in spent["results"]:
+        assert by_uuid[row["uuid"]] == row["external_reference"] == ["geag-order-1", "geag-order-2"]
+    # Every other transaction (deposits, other redemptions) has an empty list, not null.
+    assert [refs for refs in by_uuid.values() if refs != []] == [["geag-order-1", "geag-order-2"]]
 
 
 def test_no_learning_mfe_address_no_courseware_url(

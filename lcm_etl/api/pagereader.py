@@ -18,6 +18,10 @@ client-side cursor, with a placeholder enterprise); a request only puts its ente
 the placeholder's places and sends the text as it is. Quoting the script on every request cost
 more than reading its answers: at 4.7 kB it is longer than psycopg caches the parsing of, so
 every request parsed it again, then quoted a dozen values.
+
+What this does not save: PostgreSQL parses and plans the script's SELECTs on every request (a
+simple-protocol script cannot be prepared), which costs the database more CPU than the server
+spends on the request; docs/serving.md has the measurements and the next step.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 DEMO_ENTERPRISE := a11ce000-0000-4000-8000-000000000001
 PYTEST_ARGS ?=
 
-.PHONY: help run test test-fast lint typecheck bench serve clean
+.PHONY: help run test test-fast test-server lint typecheck bench serve clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,6 +42,10 @@ test: $(VENV)/.installed-dev ## install everything and run lint, type checks and
 
 test-fast: $(VENV)/.installed-dev ## the tests not marked slow, without lint (the loop while developing)
 	$(BIN)/pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+test-server: $(VENV)/.installed-dev ## the database tests not marked slow, against the PostgreSQL server in LCM_TEST_DATABASE_URL
+	@test -n "$$LCM_TEST_DATABASE_URL" || { echo "make test-server: set LCM_TEST_DATABASE_URL to a PostgreSQL server URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres); the tests create and drop their own databases there" >&2; exit 2; }
+	$(BIN)/pytest -n 2 -m "not slow" tests/integration tests/security tests/dags $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff and sqlfluff
 	$(BIN)/ruff check .

@@ -453,6 +453,19 @@ raw_ledger_adjustment = landing_table(
     comment="One row per openedx_ledger_adjustment (a staff correction of total deposits).",
 )
 
+raw_ledger_external_reference = landing_table(
+    "ledger_externaltransactionreference",
+    Column("external_reference_id", Text, primary_key=True),
+    Column("created", TZ, nullable=False),
+    Column("modified", TZ, nullable=False),
+    Column("external_fulfillment_provider_id", BigInteger, nullable=False),
+    Column("transaction_id", Text, index=True),
+    comment=(
+        "One row per openedx_ledger_externaltransactionreference (an external, GEAG/Exec Ed, "
+        "order reference of a ledger transaction)."
+    ),
+)
+
 raw_access_policy = landing_table(
     "access_subsidyaccesspolicy",
     Column("uuid", Text, primary_key=True),
@@ -918,6 +931,8 @@ budget_transaction = Table(
     Column("reversal_metadata", JSONB),
     Column("reversal_created", TZ),
     Column("reversal_modified", TZ),
+    # The ids of its external (GEAG, Exec Ed) order references, in id order; empty for most.
+    Column("external_reference", ARRAY(Text), nullable=False),
     Index(None, "subsidy_uuid", "created"),
     Index(None, "policy_uuid", "created"),
     schema=LCM,

@@ -60,6 +60,18 @@ def _check_sqlalchemy_url(value: str | None) -> str | None:
     return value
 
 
+def _check_base_url(value: str | None, example: str) -> str | None:
+    """An http(s) base address: a scheme, a host and an optional path (None when unset)."""
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL with a host, like {example}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must be a scheme, a host and an optional path, nothing more")
+    return value
+
+
 class Settings(BaseSettings):
     """All settings. Field ``foo`` is read from ``LCM_FOO``."""
 
@@ -143,6 +155,11 @@ class Settings(BaseSettings):
         default="edx-jwt-cookie-signature", pattern=COOKIE_NAME_PATTERN
     )
     """The cookie holding the JWT's signature (``JWT_AUTH_COOKIE_SIGNATURE``)."""
+    frontend_app_learning_url: str | None = None
+    """The learning MFE's address (enterprise-subsidy's ``FRONTEND_APP_LEARNING_URL``, such as
+    ``https://learning.example.com``): each transaction's ``courseware_url`` is this joined with
+    ``course/<content_key>/home`` (``urljoin``, as the service does). Unset: ``courseware_url`` is
+    null (lcm-etl cannot know the address)."""
     cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     """Comma list of exact origins (``https://portal.example.com``) whose pages may call the API
     with credentials (the admin portal). Empty: no cross-origin access."""
@@ -219,14 +236,14 @@ class Settings(BaseSettings):
     @field_validator("public_base_url")
     @classmethod
     def _check_public_base_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError("must be an http(s) URL with a host, like https://lcm.example.com")
-        if parts.query or parts.fragment or parts.username or parts.password:
-            raise ValueError("must be a scheme, a host and an optional path, nothing more")
-        return value.rstrip("/")
+        checked = _check_base_url(value, "https://lcm.example.com")
+        return checked.rstrip("/") if checked else None
+
+    @field_validator("frontend_app_learning_url")
+    @classmethod
+    def _check_learning_url(cls, value: str | None) -> str | None:
+        # Kept as written: urljoin treats a trailing slash as the service does.
+        return _check_base_url(value, "https://learning.example.com")
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from lcm_etl.api import ledger_routes, metrics, routes
 from lcm_etl.api.auth import Authenticator, AuthError
 from lcm_etl.api.cors import ListedOriginsCORSMiddleware
 from lcm_etl.api.deps import ApiState, BadRequest
+from lcm_etl.api.enrollmentreader import EnrollmentReader
 from lcm_etl.api.pagereader import PageReader
 from lcm_etl.api.pageroute import (
     PageFastPath,
@@ -35,7 +36,8 @@ from lcm_etl.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Connections of the page's own asyncio pool (api.pagereader): as many as requests in flight.
+# Connections of the page's own asyncio pool (api.pagereader, shared with the enrollments
+# page's reader): as many as requests in flight.
 PAGE_POOL_SIZE = 40
 
 DESCRIPTION = """\
@@ -70,6 +72,7 @@ def create_app(
         # The API only reads: from the replica (LCM_READ_DATABASE_URL) when there is one.
         engine = read_replica_engine(settings, pool_size=40, max_overflow=10)
     page_reader = PageReader(engine.url, settings, max_size=PAGE_POOL_SIZE)
+    enrollment_reader = EnrollmentReader(page_reader.pool)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,7 +88,11 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.api = ApiState(
-        settings=settings, engine=engine, authenticator=authenticator, page_reader=page_reader
+        settings=settings,
+        engine=engine,
+        authenticator=authenticator,
+        page_reader=page_reader,
+        enrollment_reader=enrollment_reader,
     )
     for router in (
         routes.page_router,

@@ -13,7 +13,9 @@ required and checked, ``aud`` / ``iss`` when ``LCM_JWT_AUDIENCE`` / ``LCM_JWT_IS
 
 Access follows edx-rbac: the ``roles`` claim lists ``"<role>:<context>"``; ``enterprise_admin``
 and ``enterprise_openedx_operator`` give access to the enterprise named by the context, or to
-every enterprise when the context is ``*`` (operators). A context is an enterprise UUID written
+every enterprise when the context is ``*`` (operators). A permission the real service also grants
+to learners (enterprise-access's budget read, whose feature role ``enterprise_learner`` maps to)
+names its roles: :data:`LEARNER_READ_ROLES`. A context is an enterprise UUID written
 as 8-4-4-4-12 hex digits or as 32 hex digits (either case); other spellings ``uuid.UUID`` would
 accept (``urn:uuid:…``, ``{…}``, odd dashes) grant nothing. LMS contexts are lowercase dashed.
 
@@ -37,6 +39,9 @@ from jwt import PyJWK, PyJWKSet
 from lcm_etl.settings import ApiAuth, ConfigError, Settings
 
 ENTERPRISE_ROLES = frozenset({"enterprise_admin", "enterprise_openedx_operator"})
+#: The system roles whose feature roles include enterprise-access's policy learner role
+#: (SYSTEM_TO_FEATURE_ROLE_MAPPING): operators, admins and the enterprise's learners.
+LEARNER_READ_ROLES = ENTERPRISE_ROLES | {"enterprise_learner"}
 ALL_CONTEXTS = "*"
 SCHEMES = frozenset({"jwt", "bearer"})
 ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "RS512"})
@@ -76,9 +81,11 @@ class Principal:
         subject = claims.get("preferred_username") or claims.get("username") or claims.get("sub")
         return cls(str(subject) if subject is not None else None, tuple(roles))
 
-    def can_access(self, enterprise_uuid: uuid.UUID) -> bool:
+    def can_access(
+        self, enterprise_uuid: uuid.UUID, roles: frozenset[str] = ENTERPRISE_ROLES
+    ) -> bool:
         for role, context in self.roles:
-            if role not in ENTERPRISE_ROLES:
+            if role not in roles:
                 continue
             if context == ALL_CONTEXTS:
                 return True
@@ -238,7 +245,13 @@ class Authenticator:
             return ANONYMOUS_DEMO
         return self.verifier.verify(request_token(authorization, cookies or {}, self.cookie_names))
 
-    def authorize(self, principal: Principal, enterprise_uuid: uuid.UUID, permission: str) -> None:
-        """Raise 403 unless the principal may read this enterprise."""
-        if not principal.can_access(enterprise_uuid):
+    def authorize(
+        self,
+        principal: Principal,
+        enterprise_uuid: uuid.UUID,
+        permission: str,
+        roles: frozenset[str] = ENTERPRISE_ROLES,
+    ) -> None:
+        """Raise 403 unless the principal holds one of ``roles`` for this enterprise."""
+        if not principal.can_access(enterprise_uuid, roles):
             raise AuthError(403, f"MISSING: {permission}")

@@ -14,6 +14,7 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy import Engine
 
 from lcm_etl.api.auth import Authenticator
+from lcm_etl.api.enrollmentreader import EnrollmentReader
 from lcm_etl.api.pagereader import PageReader
 from lcm_etl.settings import Settings
 
@@ -40,6 +41,7 @@ class ApiState:
     engine: Engine
     authenticator: Authenticator
     page_reader: PageReader
+    enrollment_reader: EnrollmentReader
 
 
 def api_state(request: Request) -> ApiState:

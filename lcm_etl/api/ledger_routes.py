@@ -4,7 +4,9 @@ admin portal calls for budgets, served from the read model.
 Same rules as the offer routes: the caller is authenticated first (401), the enterprise is the
 one the URL names — directly (``enterprise_customer_uuid``) or through the budget, subsidy or
 assignment configuration it names (``lcm.ledger_owner``) — and the caller must hold a role for
-it (403 ``MISSING: <permission>``, edx-rbac's); every read runs in one tenant transaction (role
+it (403 ``MISSING: <permission>``, edx-rbac's): ``enterprise_admin`` or the operator role, and
+for the budget list and detail also ``enterprise_learner``, as enterprise-access grants its
+policy read to the enterprise's learners; every read runs in one tenant transaction (role
 ``lcm_portal``, row-level security on that enterprise, one snapshot). An object the read model
 does not know is 403 for an enterprise admin (the services' permission check finds no customer)
 and 404 for an operator.
@@ -19,7 +21,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from lcm_etl import queries
-from lcm_etl.api.auth import ALL_CONTEXTS, AuthError, Principal
+from lcm_etl.api.auth import (
+    ALL_CONTEXTS,
+    ENTERPRISE_ROLES,
+    LEARNER_READ_ROLES,
+    AuthError,
+    Principal,
+)
 from lcm_etl.api.deps import (
     AuthorizationValue,
     BadRequest,
@@ -32,6 +40,10 @@ from lcm_etl.api.pagination import analytics_envelope, page_request
 from lcm_etl.queries import budgets as lq
 
 POLICY_READ = "subsidy_access_policy.has_read_access"
+#: Who holds each permission (the services' rules): enterprise-access grants the budget read to
+#: the enterprise's learners too (its policy learner role), the two admin tables to admins and
+#: operators only.
+PERMISSION_ROLES: dict[str, frozenset[str]] = {POLICY_READ: LEARNER_READ_ROLES}
 TRANSACTIONS_READ = "subsidy.can_read_all_transactions"
 ASSIGNMENTS_READ = "content_assignment.has_admin_read_access"
 
@@ -68,6 +80,10 @@ def _object_uuid(value: str, what: str) -> uuid.UUID:
         raise BadRequest(f"{value[:80]!r} is not a {what} UUID.") from None
 
 
+def _roles(permission: str) -> frozenset[str]:
+    return PERMISSION_ROLES.get(permission, ENTERPRISE_ROLES)
+
+
 def _owner_of(
     request: Request, principal: Principal, object_uuid: uuid.UUID, permission: str
 ) -> uuid.UUID | None:
@@ -80,7 +96,7 @@ def _owner_of(
         if _is_operator(principal):
             return None
         raise AuthError(403, f"MISSING: {permission}")
-    state.authenticator.authorize(principal, owner, permission)
+    state.authenticator.authorize(principal, owner, permission, _roles(permission))
     return owner
 
 
@@ -133,7 +149,7 @@ def list_policies(
         raise BadRequest("enterprise_customer_uuid: this query parameter is required.")
     customer = parse_enterprise_uuid(enterprise_customer_uuid)
     state = api_state(request)
-    state.authenticator.authorize(principal, customer, POLICY_READ)
+    state.authenticator.authorize(principal, customer, POLICY_READ, _roles(POLICY_READ))
     wanted_type = text_param("policy_type", policy_type)
     if wanted_type is not None and wanted_type not in lq.POLICY_TYPES:
         raise BadRequest(
@@ -289,7 +305,13 @@ def list_transactions(
                 return _not_found()
             raise AuthError(403, f"MISSING: {TRANSACTIONS_READ}")
         result = lq.transactions_page(
-            conn, key, requested, where=where, ordering=ordering, status_url=status_url
+            conn,
+            key,
+            requested,
+            where=where,
+            ordering=ordering,
+            status_url=status_url,
+            learning_url=app_state.settings.frontend_app_learning_url,
         )
         aggregates = None
         if bool_param("include_aggregates", include_aggregates):

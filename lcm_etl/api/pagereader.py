@@ -143,6 +143,10 @@ class PageReader:
             self._placeholder.hex.encode(), enterprise.hex.encode()
         ).replace(str(self._placeholder).encode(), str(enterprise).encode())
 
+    async def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
+        """The pool, opened on first use (the enrollments page reads on it too)."""
+        return self._pool or await self._open()
+
     async def close(self) -> None:
         async with self._lock:
             if self._pool is not None:

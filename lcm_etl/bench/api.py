@@ -75,6 +75,13 @@ def bench_engine(url: URL) -> Engine:
     return make_engine(url, connect_args={"application_name": BENCH_APPLICATION})
 
 
+def _is_postgres_process(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).name().startswith("postgres")
+    except psutil.Error:
+        return False
+
+
 @dataclasses.dataclass(frozen=True)
 class _PostgresWatch:
     """The bench database as the load measurements see it (through the bench's own engine,
@@ -83,9 +90,12 @@ class _PostgresWatch:
     engine: Engine
 
     def backend_pids(self) -> list[int] | None:
-        """The backends serving the API servers' connections, when they are processes of this
-        machine (None otherwise)."""
+        """The backends serving the API servers' connections, when PostgreSQL runs on this
+        machine (None otherwise). Whether it is local is decided by the bench's own backend, not
+        by the servers': with no server connected yet, or one that just exited, the answer used
+        to be None, and the whole measurement lost its PostgreSQL column."""
         with self.engine.connect() as conn:
+            own = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
             pids = list(
                 conn.execute(
                     text(
@@ -95,11 +105,10 @@ class _PostgresWatch:
                     {"bench": BENCH_APPLICATION},
                 ).scalars()
             )
-        try:
-            local = all(psutil.Process(pid).name().startswith("postgres") for pid in pids)
-        except psutil.Error:
+        if not _is_postgres_process(own):
             return None
-        return pids if pids and local else None
+        # A backend that exited since the query is simply not there any more.
+        return [pid for pid in pids if _is_postgres_process(pid)]
 
     def sessions(self) -> int:
         with self.engine.connect() as conn:

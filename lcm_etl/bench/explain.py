@@ -49,7 +49,9 @@ def _explain_answer(
     def capture(
         conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
     ) -> None:
-        if statement.lstrip().upper().startswith("SELECT") and "set_config(" not in statement:
+        # SELECTs and the enrollments page's one statement (WITH …).
+        starts = statement.lstrip().upper()
+        if starts.startswith(("SELECT", "WITH")) and "set_config(" not in statement:
             captured.append((statement, parameters))
 
     with queries.tenant_transaction(engine, enterprise) as conn:

@@ -153,6 +153,7 @@ def ledger_rows_query(dialect: Any) -> str:
         null(),  # reversal metadata
         r.c.created,
         r.c.modified,
+        literal("{}"),  # external_reference: none (COPY's text form of an empty array)
     ).select_from(
         t.join(s, s.c.ledger_id == t.c.ledger_id).outerjoin(r, r.c.transaction_id == t.c.uuid)
     )

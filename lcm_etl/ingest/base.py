@@ -46,6 +46,7 @@ from lcm_etl.ingest.land import (
     payload_of,
     record_rejections,
     resolve_landing_rejections,
+    resolve_reread_rejections,
 )
 from lcm_etl.modes import Mode
 from lcm_etl.progress import ProgressReporter, timed
@@ -169,13 +170,20 @@ class TableSource:
             else:
                 self.read(reader, ingest.snapshot(url))
             reader.save_marks(self.marked(reader.extracted))
-            rejected = record_rejections(ingest.conn, reader.rejections, ingest.run_id)
+            # The checks' rejections and the lander's (a value it cannot hold).
+            rejected = record_rejections(
+                ingest.conn, [*reader.rejections, *reader.lander.rejections], ingest.run_id
+            )
             if not ingest.targeted:
                 resolve_landing_rejections(
                     ingest.conn,
                     ingest.run_id,
                     [t for t in reader.extracted if ingest.full or t.watermark == "full"],
                 )
+            if not ingest.full:
+                # An incremental or targeted read resolves what it read again and now accepts,
+                # as a publish resolves the transform rejections of what it recomputes.
+                resolve_reread_rejections(ingest.conn, ingest.run_id, reader.reread)
         counts = reader.counts()
         took_part = bool(reader.extracted)
         return SourceResult(
@@ -217,6 +225,9 @@ class TableReader:
             for table, mark in watermarks.load(ingest.conn, source).items()
         }
         self.marks: dict[LandingTable, dt.datetime | None] = {}
+        #: Not in a full run: the natural keys read per table (as a rejection spells them: the
+        #: source's value and the landed one), whose earlier rejections the run may resolve.
+        self.reread: dict[LandingTable, set[str]] = {}
         self.unknown: set[LandingTable] = set()
         #: The setting that configured the source, when one did: missing tables are an error.
         self.required_by: str | None = None
@@ -328,6 +339,8 @@ class TableReader:
                 batch = list(map(tuple, fetched))
                 self.extracted[spec] += len(batch)
                 rows = batch if check is None else self._checked(batch, check)
+                if not self.full and not read_whole:  # (a table read whole resolves whole)
+                    self._note_keys(spec, batch, rows)
                 self.lander.land(spec, rows)
                 if read_whole:  # only tables read whole need their keys (deletions)
                     keys.update(map(operator.itemgetter(key_index), rows))
@@ -336,6 +349,14 @@ class TableReader:
                 tracker.advance(len(batch))
         if read_whole and not self.full and not self.targeted:
             self.deleted[spec] = self._delete_unseen(spec, keys)
+
+    def _note_keys(
+        self, spec: LandingTable, batch: list[tuple[Any, ...]], rows: list[tuple[Any, ...]]
+    ) -> None:
+        indexes = [spec.columns.index(name) for name in spec.key]
+        keys = self.reread.setdefault(spec, set())
+        for row in (*batch, *rows):
+            keys.add("/".join(str(row[i]) for i in indexes))
 
     def _checked(self, batch: list[tuple[Any, ...]], check: Check) -> list[tuple[Any, ...]]:
         # A batch whose checked column is already what the check would make of it passes whole

@@ -19,7 +19,7 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -498,3 +498,28 @@ def resolve_landing_rejections(
         )
         .values(resolved_at=func.now())
     )
+
+
+def resolve_reread_rejections(
+    conn: Connection, run_id: int, reread: Mapping[LandingTable, Iterable[str]]
+) -> None:
+    """Resolve the landing rejections of the rows an incremental or targeted run read again (by
+    natural key, per table) and did not reject again: fixed at the source since. A row the run
+    did not read keeps its rejection until it is read again, or a full pass. Call it after
+    recording the run's own."""
+    for table, keys in reread.items():
+        wanted = sorted(set(keys))
+        if not wanted:
+            continue
+        conn.execute(
+            update(rejected_record)
+            .where(
+                rejected_record.c.stage == "landing",
+                rejected_record.c.source == table.source,
+                rejected_record.c.source_table == table.source_table,
+                rejected_record.c.natural_key.in_(wanted),
+                rejected_record.c.last_run_id != run_id,
+                rejected_record.c.resolved_at.is_(None),
+            )
+            .values(resolved_at=func.now())
+        )

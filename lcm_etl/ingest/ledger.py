@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, inspect, select
 
 from lcm_etl import convert
 from lcm_etl.ingest import extract
@@ -70,6 +70,9 @@ class LedgerTableSource(TableSource):
     #: Per source table: its UUID columns, and (column, allowed values, reason) rules.
     uuid_columns: ClassVar[dict[str, tuple[str, ...]]]
     rules: ClassVar[dict[str, tuple[tuple[str, frozenset[str], str], ...]]] = {}
+    #: Source tables a database may lack without the source's facts becoming unknown: absent, they
+    #: hold nothing (a source written before lcm-etl read them, such as an older demo file).
+    optional_tables: ClassVar[frozenset[str]] = frozenset()
 
     def run(self, ingest: IngestRun) -> SourceResult:
         if self.url(ingest.settings) is None:
@@ -81,9 +84,21 @@ class LedgerTableSource(TableSource):
         return super().run(ingest)
 
     def read(self, reader: TableReader, source: Connection) -> None:
-        if not reader.available(source, self.tables):
+        required = [t for t in self.tables if t.source_table not in self.optional_tables]
+        if not reader.available(source, required):
             return
+        inspector = inspect(source)
+        specs = []
         for spec in self.tables:
+            if spec in required or inspector.has_table(spec.source_table):
+                specs.append(spec)
+                continue
+            message = f"the {spec.source} source has no table {spec.source_table}: none of its rows"
+            log.info(message)
+            reader.progress.note(message)
+            if reader.full:  # a full pass holds what the source holds: nothing, here
+                reader.lander.truncate([spec])
+        for spec in specs:
             table = clause(spec.source_table, spec.columns, "l")
             statement = select(*table.c)
             since = reader.since(spec)

@@ -1,7 +1,7 @@
 """The enterprise-subsidy source (ledger era, optional, ``LCM_SUBSIDY_DATABASE_URL``): subsidies
 and the openedx-ledger tables that live in the same database — transactions, reversals,
-deposits, adjustments. See ``ledger.py`` for what both ledger-era sources share, and
-docs/ledger.md for what the read model makes of them.
+deposits, adjustments, and the transactions' external (GEAG) references. See ``ledger.py`` for
+what both ledger-era sources share, and docs/ledger.md for what the read model makes of them.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from lcm_etl.ingest.ledger import (
 from lcm_etl.schema import (
     raw_ledger_adjustment,
     raw_ledger_deposit,
+    raw_ledger_external_reference,
     raw_ledger_reversal,
     raw_ledger_transaction,
     raw_subsidy,
@@ -33,7 +34,10 @@ TRANSACTIONS = modified_table(SYSTEM, "openedx_ledger_transaction", raw_ledger_t
 REVERSALS = modified_table(SYSTEM, "openedx_ledger_reversal", raw_ledger_reversal)
 DEPOSITS = modified_table(SYSTEM, "openedx_ledger_deposit", raw_ledger_deposit)
 ADJUSTMENTS = modified_table(SYSTEM, "openedx_ledger_adjustment", raw_ledger_adjustment)
-TABLES = (SUBSIDIES, TRANSACTIONS, REVERSALS, DEPOSITS, ADJUSTMENTS)
+EXTERNAL_REFERENCES = modified_table(
+    SYSTEM, "openedx_ledger_externaltransactionreference", raw_ledger_external_reference
+)
+TABLES = (SUBSIDIES, TRANSACTIONS, REVERSALS, DEPOSITS, ADJUSTMENTS, EXTERNAL_REFERENCES)
 
 
 def demo_or(settings: Settings, configured: str | None) -> URL | None:
@@ -62,10 +66,16 @@ class Subsidy(LedgerTableSource):
             "transaction_id",
             "transaction_of_interest_id",
         ),
+        "openedx_ledger_externaltransactionreference": ("transaction_id",),
     }
     rules: ClassVar[dict[str, tuple[tuple[str, frozenset[str], str], ...]]] = {
         "openedx_ledger_transaction": (("state", TRANSACTION_STATES, UNKNOWN_TRANSACTION_STATE),),
     }
+    # The services have had it since 2023; demo and bench files written before lcm-etl read it
+    # have not, and their transactions simply have no external reference.
+    optional_tables: ClassVar[frozenset[str]] = frozenset(
+        {"openedx_ledger_externaltransactionreference"}
+    )
 
     def url(self, settings: Settings) -> URL | None:
         return demo_or(settings, settings.subsidy_database_url)

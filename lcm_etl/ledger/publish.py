@@ -1,9 +1,11 @@
 """Publish the ledger era's read model (budgets) from ``lcm_raw``, inside the publish transaction.
 
-Like the offers' publish: what changed since the landing the last publish consumed is found
-first (``sql/transform/ledger_*scope*.sql``), then each table is recomputed for that scope into a
-temporary table and merged (identical rows untouched), then the read model is reconciled with
-the landed ledger rows; a mismatch raises and the whole publish rolls back.
+Like the offers' publish, it is a declared list of steps (:data:`PHASES`, run by
+:func:`lcm_etl.publish.run_phases`): what changed since the landing the last publish consumed is
+found first (``sql/transform/ledger_*scope*.sql``), then each table is recomputed for that scope
+into a temporary table and merged (identical rows untouched), the transform rejections are
+recorded and resolved, and the read model is reconciled with the landed ledger rows; a mismatch
+raises and the whole publish rolls back.
 
 Order matters: ``lcm.subsidy_balance`` first, since a budget's available amount is capped by its
 subsidy's balance.
@@ -15,17 +17,16 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy import Connection, func, select, text
 
 from lcm_etl import sqlfiles
 from lcm_etl.progress import NullProgress, ProgressReporter
-from lcm_etl.publish import _temp_table, merge
+from lcm_etl.publish import Build, Merge, Parameter, Phase, Run, run_phases
 from lcm_etl.schema import (
     budget,
     budget_assignment,
     budget_transaction,
     budget_utilization_daily,
-    rejected_record,
     subsidy_balance,
     watermark,
 )
@@ -78,6 +79,125 @@ def _source_read(conn: Connection, source: str) -> bool:
     return bool(marked)
 
 
+#: The ledger publish, in order. The scope tables come first; each read-model table is built and
+#: merged in turn (subsidies before budgets: a budget is capped by its subsidy's balance); then
+#: the rejections. A full publish merges every row (the scopes are then everything).
+PHASES: tuple[Phase, ...] = (
+    Phase(
+        "transform ledger scope",
+        (
+            Build(
+                "ledger_changed_policy",
+                "transform/ledger_changed_policy.sql",
+                params=("full", "since_run"),
+            ),
+            Build(
+                "ledger_scope_subsidy",
+                "transform/ledger_scope_subsidy.sql",
+                params=("full", "since_run"),
+                count="scope_subsidies",
+            ),
+            Build(
+                "ledger_scope_policy", "transform/ledger_scope_policy.sql", count="scope_budgets"
+            ),
+            Build(
+                "ledger_scope_transaction",
+                "transform/ledger_scope_transaction.sql",
+                params=("full", "since_run"),
+            ),
+        ),
+    ),
+    Phase(
+        "publish lcm.subsidy_balance",
+        (
+            Build("new_subsidy_balance", "transform/subsidy_balance.sql", params=("data_as_of",)),
+            Merge(
+                subsidy_balance,
+                "new_subsidy_balance",
+                scope="t.subsidy_uuid IN (SELECT subsidy_key::uuid FROM ledger_scope_subsidy)",
+                count="subsidies_written",
+            ),
+        ),
+        tracked="subsidies_written",
+    ),
+    Phase(
+        "publish lcm.budget",
+        (
+            Build("new_budget", "transform/budget.sql", params=("data_as_of",)),
+            Merge(
+                budget,
+                "new_budget",
+                scope="t.policy_uuid IN (SELECT policy_key::uuid FROM ledger_scope_policy)",
+                count="budgets_written",
+            ),
+        ),
+        tracked="budgets_written",
+    ),
+    Phase(
+        "publish lcm.budget_transaction",
+        (
+            Build("new_budget_transaction", "transform/budget_transaction.sql"),
+            Merge(
+                budget_transaction,
+                "new_budget_transaction",
+                scope=(
+                    "t.transaction_uuid IN "
+                    "(SELECT transaction_key::uuid FROM ledger_scope_transaction)"
+                ),
+                count="transactions_written",
+            ),
+        ),
+        tracked="transactions_written",
+    ),
+    Phase(
+        "publish lcm.budget_assignment",
+        (
+            Build(
+                "new_budget_assignment",
+                "transform/budget_assignment.sql",
+                params=("full", "since_run"),
+            ),
+            Merge(
+                budget_assignment,
+                "new_budget_assignment",
+                scope="t.assignment_uuid IN (SELECT assignment_uuid FROM new_budget_assignment)",
+                count="assignments_written",
+            ),
+        ),
+        tracked="assignments_written",
+    ),
+    Phase(
+        "publish lcm.budget_utilization_daily",
+        (
+            Build("new_budget_utilization_daily", "transform/budget_utilization_daily.sql"),
+            Merge(
+                budget_utilization_daily,
+                "new_budget_utilization_daily",
+                scope="t.policy_uuid IN (SELECT policy_key::uuid FROM ledger_scope_policy)",
+                count="daily_written",
+            ),
+        ),
+        tracked="daily_written",
+    ),
+    # Insert or refresh this publish's rejections; resolve the ones of the subsidies it checked
+    # again that it no longer sees.
+    Phase(
+        "record ledger rejections",
+        (
+            Build(
+                "new_ledger_rejection",
+                "transform/ledger_rejected_record.sql",
+                params=("access_read",),
+                count="rejected",
+            ),
+            Run("transform/ledger_rejected_record_upsert.sql", params=("run_id",)),
+            Run("transform/ledger_rejected_record_resolve.sql", params=("full",)),
+        ),
+        tracked="rejected",
+    ),
+)
+
+
 def publish_ledger(
     conn: Connection,
     *,
@@ -87,84 +207,18 @@ def publish_ledger(
     data_as_of: dt.datetime,
     progress: ProgressReporter | None = None,
 ) -> LedgerPublishOutcome:
-    """Recompute and merge the budgets' read model for what landed after ``since_landing_run``."""
+    """Recompute and merge the budgets' read model for what landed after ``since_landing_run``:
+    the :data:`PHASES` in order, then the reconciliation."""
     progress = progress or NullProgress()
-    scope = {"full": full, "since_run": -1 if full else since_landing_run}
-    stamped = {**scope, "data_as_of": data_as_of}
     access_read = _source_read(conn, ACCESS_SOURCE)
-
-    with progress.step("transform ledger scope"):
-        _temp_table(conn, "ledger_changed_policy", "transform/ledger_changed_policy.sql", scope)
-        subsidies = _temp_table(
-            conn, "ledger_scope_subsidy", "transform/ledger_scope_subsidy.sql", scope
-        )
-        budgets = _temp_table(
-            conn, "ledger_scope_policy", "transform/ledger_scope_policy.sql", scope
-        )
-        _temp_table(
-            conn, "ledger_scope_transaction", "transform/ledger_scope_transaction.sql", scope
-        )
-
-    def in_scope(column: str, temp: str, key: str) -> str | None:
-        # Identifiers are code constants, never input.
-        return None if full else f"t.{column} IN (SELECT {key}::uuid FROM {temp})"  # noqa: S608
-
-    with progress.step("publish lcm.subsidy_balance") as tracker:
-        _temp_table(conn, "new_subsidy_balance", "transform/subsidy_balance.sql", stamped)
-        subsidies_written, _ = merge(
-            conn,
-            subsidy_balance,
-            "new_subsidy_balance",
-            scope=in_scope("subsidy_uuid", "ledger_scope_subsidy", "subsidy_key"),
-        )
-        tracker.advance(subsidies_written)
-
-    with progress.step("publish lcm.budget") as tracker:
-        _temp_table(conn, "new_budget", "transform/budget.sql", stamped)
-        budgets_written, _ = merge(
-            conn,
-            budget,
-            "new_budget",
-            scope=in_scope("policy_uuid", "ledger_scope_policy", "policy_key"),
-        )
-        tracker.advance(budgets_written)
-
-    with progress.step("publish lcm.budget_transaction") as tracker:
-        _temp_table(conn, "new_budget_transaction", "transform/budget_transaction.sql", scope)
-        transactions_written, _ = merge(
-            conn,
-            budget_transaction,
-            "new_budget_transaction",
-            scope=in_scope("transaction_uuid", "ledger_scope_transaction", "transaction_key"),
-        )
-        tracker.advance(transactions_written)
-
-    with progress.step("publish lcm.budget_assignment") as tracker:
-        _temp_table(conn, "new_budget_assignment", "transform/budget_assignment.sql", scope)
-        assignments_written, _ = merge(
-            conn,
-            budget_assignment,
-            "new_budget_assignment",
-            scope=None
-            if full
-            else "t.assignment_uuid IN (SELECT assignment_uuid FROM new_budget_assignment)",
-        )
-        tracker.advance(assignments_written)
-
-    with progress.step("publish lcm.budget_utilization_daily") as tracker:
-        _temp_table(
-            conn, "new_budget_utilization_daily", "transform/budget_utilization_daily.sql", scope
-        )
-        daily_written, _ = merge(
-            conn,
-            budget_utilization_daily,
-            "new_budget_utilization_daily",
-            scope=in_scope("policy_uuid", "ledger_scope_policy", "policy_key"),
-        )
-        tracker.advance(daily_written)
-
-    with progress.step("record ledger rejections"):
-        rejected = _record_rejections(conn, run_id=run_id, full=full, access_read=access_read)
+    values: dict[Parameter, Any] = {
+        "full": full,
+        "since_run": -1 if full else since_landing_run,
+        "data_as_of": data_as_of,
+        "run_id": run_id,
+        "access_read": access_read,
+    }
+    counts = run_phases(conn, PHASES, full=full, values=values, progress=progress)
 
     with progress.step("reconcile ledger read model"):
         mismatches = [
@@ -177,60 +231,8 @@ def publish_ledger(
             raise LedgerReconciliationError(mismatches)
 
     return LedgerPublishOutcome(
-        scope_subsidies=subsidies,
-        scope_budgets=budgets,
-        subsidies_written=subsidies_written,
-        budgets_written=budgets_written,
-        transactions_written=transactions_written,
-        assignments_written=assignments_written,
-        daily_written=daily_written,
-        rejected=rejected,
+        **{field.name: counts[field.name] for field in dataclasses.fields(LedgerPublishOutcome)}
     )
-
-
-def _record_rejections(conn: Connection, *, run_id: int, full: bool, access_read: bool) -> int:
-    """Insert or refresh this publish's ledger rejections; resolve the ones it no longer sees."""
-    count = _temp_table(
-        conn,
-        "new_ledger_rejection",
-        "transform/ledger_rejected_record.sql",
-        {"access_read": access_read},
-    )
-    conn.execute(
-        text(
-            "INSERT INTO lcm_raw.rejected_record AS t (source, source_table, natural_key, reason, "
-            "enterprise_customer_uuid, amount, payload, stage, first_run_id, last_run_id) "
-            "SELECT :source, source_table, natural_key, reason, enterprise_customer_uuid, "
-            "amount_cents / 100.0, payload, 'transform', :run_id, :run_id "
-            "FROM new_ledger_rejection "
-            "ON CONFLICT (source, source_table, natural_key, reason) DO UPDATE SET "
-            "enterprise_customer_uuid = excluded.enterprise_customer_uuid, "
-            "amount = excluded.amount, payload = excluded.payload, "
-            "last_run_id = excluded.last_run_id, last_seen_at = now(), resolved_at = NULL"
-        ),
-        {"source": SUBSIDY_SOURCE, "run_id": run_id},
-    )
-    # Rejections of subsidies this publish checked again and did not reproduce are resolved.
-    checked = select(text("n.natural_key")).select_from(text("new_ledger_rejection AS n"))
-    statement = (
-        update(rejected_record)
-        .where(
-            rejected_record.c.source == SUBSIDY_SOURCE,
-            rejected_record.c.stage == "transform",
-            rejected_record.c.resolved_at.is_(None),
-            rejected_record.c.natural_key.not_in(checked),
-        )
-        .values(resolved_at=func.now())
-    )
-    if not full:
-        scoped = text(
-            "natural_key IN (SELECT t.uuid FROM lcm_raw.ledger_transaction AS t "
-            "JOIN lcm_raw.subsidy_subsidy AS s ON s.ledger_id = t.ledger_id "
-            "JOIN ledger_scope_subsidy AS k ON k.subsidy_key = s.uuid)"
-        )
-        statement = statement.where(scoped)
-    conn.execute(statement)
-    return count
 
 
 READ_MODEL_TABLES = (
@@ -242,6 +244,7 @@ READ_MODEL_TABLES = (
 )
 
 __all__ = [
+    "PHASES",
     "READ_MODEL_TABLES",
     "LedgerPublishOutcome",
     "LedgerReconciliationError",

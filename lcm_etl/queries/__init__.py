@@ -20,15 +20,16 @@ lowercase dashed.
 
 Modules, one per concern:
 
-================ ===========================================================================
-``formatting``   rendering values as the contracts render them
-``balance``      the portal's clamps and thresholds (pure)
-``tenancy``      the tenant transaction, freshness from the run log
-``paging``       page-number pagination and ordering of the list answers
-``page``         the learner-credit page
-``analytics``    the analytics API: offers and enrollments
-``admin_offers`` ecommerce's enterprise admin offers
-================ ===========================================================================
+======================== ===================================================================
+``formatting``           rendering values as the contracts render them
+``balance``              the portal's clamps and thresholds (pure)
+``tenancy``              the tenant transaction, freshness from the run log
+``paging``               page-number pagination and ordering of the list answers
+``page``                 the learner-credit page
+``analytics``            the analytics API: offers and enrollments
+``enrollment_statement`` an enrollments page as one statement (search, count, rows)
+``admin_offers``         ecommerce's enterprise admin offers
+======================== ===================================================================
 
 The names the API, the CLI and the benchmark use are re-exported here.
 """
@@ -44,14 +45,13 @@ from lcm_etl.queries.admin_offers import (
 from lcm_etl.queries.analytics import (
     ANALYTICS_OFFER_FIELDS,
     ANALYTICS_OFFER_ORDERING,
-    ENROLLMENT_DEFAULT_ORDERING,
     ENROLLMENT_FIELDS,
-    ENROLLMENT_ORDERING,
     EnrollmentFilter,
-    SearchMatches,
     analytics_offer,
     analytics_offers,
     check_enrollment_ordering,
+    enrollment_page_from_rows,
+    enrollment_page_statement,
     enrollments_page,
     iter_enrollments,
 )
@@ -62,6 +62,10 @@ from lcm_etl.queries.balance import (
     alerts_for,
     balance_state,
     page_summary,
+)
+from lcm_etl.queries.enrollment_statement import (
+    ENROLLMENT_DEFAULT_ORDERING,
+    ENROLLMENT_ORDERING,
 )
 from lcm_etl.queries.formatting import (
     cents,
@@ -125,7 +129,6 @@ __all__ = [
     "PageSummary",
     "PublishInfo",
     "ReadModelUnavailable",
-    "SearchMatches",
     "Thresholds",
     "admin_offer",
     "admin_offers",
@@ -135,6 +138,8 @@ __all__ = [
     "balance_state",
     "cents",
     "check_enrollment_ordering",
+    "enrollment_page_from_rows",
+    "enrollment_page_statement",
     "enrollments_page",
     "enterprise_data_as_of",
     "iso_date",

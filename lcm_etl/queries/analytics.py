@@ -12,17 +12,28 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    Text,
-    any_,
-    bindparam,
     false,
+    func,
+    literal,
     select,
-    text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
+from lcm_etl.queries import enrollment_statement
+from lcm_etl.queries.enrollment_statement import (
+    ENROLLMENT_DEFAULT_ORDERING,
+    ENROLLMENT_ORDERING,
+    ENROLLMENT_TIE_BREAKERS,
+)
 from lcm_etl.queries.formatting import iso_date, iso_datetime, money, number, uuid_string
-from lcm_etl.queries.paging import Page, PageRequest, offer_id_value, order_by_clause, paged
+from lcm_etl.queries.paging import (
+    InvalidPage,
+    Page,
+    PageRequest,
+    offer_id_value,
+    order_by_clause,
+    paged,
+    resolve_page,
+)
 from lcm_etl.schema import offer_redemption, offer_summary
 
 # The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer (all model fields), in order.
@@ -225,29 +236,6 @@ ENROLLMENT_FIELDS = (
     "amount",
 )
 
-ENROLLMENT_ORDERING: dict[str, ColumnElement[Any]] = {
-    "user_email": offer_redemption.c.user_email,
-    "course_title": offer_redemption.c.course_title,
-    "course_list_price": offer_redemption.c.course_list_price,
-    "enrollment_date": offer_redemption.c.enrollment_date,
-    "offer_id": offer_redemption.c.offer_id,
-    "is_refunded": offer_redemption.c.is_refunded,
-    "amount_learner_paid": offer_redemption.c.amount_learner_paid,
-    "course_key": offer_redemption.c.course_key,
-    "courserun_key": offer_redemption.c.courserun_key,
-    "amount": offer_redemption.c.amount,
-}
-# The LCM page always asks for -enrollment_date (newest spend first), and it is the only order
-# that makes sense for a spend table. The service's own defaults do not fit: HEAD's
-# -last_activity_date is LMS progress data we do not hold, and 2022's user_email sorts the
-# consent-hidden (null) emails together at the end of an otherwise arbitrary order.
-ENROLLMENT_DEFAULT_ORDERING = (offer_redemption.c.enrollment_date.desc(),)
-# Unique, so equal sort keys never reorder between pages.
-_ENROLLMENT_TIE_BREAKERS = (
-    offer_redemption.c.order_discount_id.desc(),
-    offer_redemption.c.order_line_id.desc(),
-)
-
 
 @dataclasses.dataclass(frozen=True)
 class EnrollmentFilter:
@@ -259,71 +247,35 @@ class EnrollmentFilter:
     """``course_title`` contains this, case-insensitively, matched literally."""
 
 
-_REDEMPTION_COLUMNS = (
-    offer_redemption.c.order_discount_id,
-    offer_redemption.c.order_line_id,
-    offer_redemption.c.offer_id,
-    offer_redemption.c.user_email,
-    offer_redemption.c.course_key,
-    offer_redemption.c.courserun_key,
-    offer_redemption.c.course_title,
-    offer_redemption.c.course_list_price,
-    offer_redemption.c.amount,
-    offer_redemption.c.amount_learner_paid,
-    offer_redemption.c.enrollment_date,
-    offer_redemption.c.is_refunded,
-    offer_redemption.c.enterprise_enrollment_id,
-)
+_REDEMPTION_COLUMNS = tuple(offer_redemption.c[name] for name in enrollment_statement.PAGE_COLUMNS)
 
 
-def _enrollment_query(
-    enterprise_uuid: uuid.UUID,
-    where: EnrollmentFilter,
-    found: SearchMatches,
-    *,
-    for_count: bool = False,
-    for_page: bool = False,
-) -> Select[Any]:
-    """The matching enrollments; ``for_count``: only what counting them needs (the offer join
-    adds columns, never removes rows, and costs a join per row on a large enterprise);
-    ``for_page``: the offer's columns as subqueries, which PostgreSQL evaluates after the sort
-    and the limit — for the page's 20 rows, not for every match."""
-    tenant = offer_redemption.c.enterprise_customer_uuid == enterprise_uuid
-    query: Select[Any]
-    if for_count:
-        query = select(offer_redemption.c.order_line_id).where(tenant)
-    elif for_page:
-        offer = offer_summary.alias("page_offer")
+def _search_terms(field: str, needle: str) -> Select[Any]:
+    """The values of ``field`` that contain ``needle`` among the tenant's redemptions, as a
+    subquery of the statement that reads the rows (they never travel to Python and back)."""
+    terms = func.lcm.enrollment_search_terms(literal(field), needle).table_valued(
+        "term", "offer_id", "redemptions", "priced_redemptions"
+    )
+    return select(terms.c.term)
 
-        def offer_column(name: str) -> Any:
-            return (
-                select(offer.c[name])
-                .where(offer.c.offer_id == offer_redemption.c.offer_id)
-                .scalar_subquery()
-                .label(name)
-            )
 
-        query = select(
+def _enrollment_query(enterprise_uuid: uuid.UUID, where: EnrollmentFilter) -> Select[Any]:
+    """Every matching enrollment with its offer's columns (the streamed answers; a page is
+    :mod:`enrollment_statement`'s one statement)."""
+    query = (
+        select(
             *_REDEMPTION_COLUMNS,
-            offer_column("offer_name"),
-            offer_column("offer_type"),
-            offer_column("enterprise_name"),
-        ).where(tenant)
-    else:
-        query = (
-            select(
-                *_REDEMPTION_COLUMNS,
-                offer_summary.c.offer_name,
-                offer_summary.c.offer_type,
-                offer_summary.c.enterprise_name,
-            )
-            .select_from(
-                offer_redemption.outerjoin(
-                    offer_summary, offer_summary.c.offer_id == offer_redemption.c.offer_id
-                )
-            )
-            .where(tenant)
+            offer_summary.c.offer_name,
+            offer_summary.c.offer_type,
+            offer_summary.c.enterprise_name,
         )
+        .select_from(
+            offer_redemption.outerjoin(
+                offer_summary, offer_summary.c.offer_id == offer_redemption.c.offer_id
+            )
+        )
+        .where(offer_redemption.c.enterprise_customer_uuid == enterprise_uuid)
+    )
     wanted = offer_id_value(where.offer_id)
     if wanted is False:
         query = query.where(false())
@@ -331,61 +283,15 @@ def _enrollment_query(
         query = query.where(offer_redemption.c.offer_id == wanted)
     if where.ignore_null_course_list_price:
         query = query.where(offer_redemption.c.course_list_price.is_not(None))
-    # The searches as equality with the values found (see SearchMatches): an index condition
-    # under row-level security, where ILIKE could only filter every row of the enterprise.
-    for column, matches in (
-        (offer_redemption.c.user_email, found.emails),
-        (offer_redemption.c.course_title, found.titles),
+    # Equality with the values the function found: an index condition under row-level
+    # security, where ILIKE could only filter every row of the enterprise.
+    for column, needle in (
+        (offer_redemption.c.user_email, where.search),
+        (offer_redemption.c.course_title, where.search_course),
     ):
-        if matches is not None:
-            values = sorted({m.term for m in matches})
-            query = query.where(column == any_(bindparam(None, values, type_=ARRAY(Text))))
+        if needle is not None:
+            query = query.where(column.in_(_search_terms(column.name, needle)))
     return query
-
-
-_SEARCH_TERMS = text(
-    "SELECT term, offer_id, redemptions, priced_redemptions "
-    "FROM lcm.enrollment_search_terms(:field, :needle)"
-)
-
-
-@dataclasses.dataclass(frozen=True)
-class SearchMatches:
-    """What ``lcm.enrollment_search_terms`` (migration 0009) found for the searches: per value
-    of the field that contains the needle, and per offer, how many redemptions have it.
-
-    The function runs with the rights of ``lcm_search`` over a table of the enterprises'
-    distinct values, and answers for the enterprise named by the transaction's tenant setting
-    only (the API's tenant transaction; no setting, no values). ``None``: that search is off.
-    """
-
-    emails: Sequence[Any] | None = None
-    titles: Sequence[Any] | None = None
-
-    @classmethod
-    def find(cls, conn: Connection, where: EnrollmentFilter) -> SearchMatches:
-        def run(field: str, needle: str | None) -> Sequence[Any] | None:
-            if needle is None:
-                return None
-            return conn.execute(_SEARCH_TERMS, {"field": field, "needle": needle}).all()
-
-        return cls(run("user_email", where.search), run("course_title", where.search_course))
-
-    def count(self, where: EnrollmentFilter) -> int | None:
-        """The number of matching redemptions, from the counts alone, when one search is on
-        (with both, a row matches only if it matches each: the rows must be counted)."""
-        if (self.emails is None) == (self.titles is None):
-            return None
-        matches = self.emails if self.emails is not None else self.titles
-        assert matches is not None
-        wanted = offer_id_value(where.offer_id)
-        if wanted is False:
-            return 0
-        return sum(
-            int(m.priced_redemptions if where.ignore_null_course_list_price else m.redemptions)
-            for m in matches
-            if wanted is None or m.offer_id == wanted
-        )
 
 
 def _enrollment_row(
@@ -426,6 +332,56 @@ def _enrollment_row(
     return row_values
 
 
+def enrollment_page_statement(
+    enterprise_uuid: uuid.UUID, page: PageRequest, *, where: EnrollmentFilter, ordering: str | None
+) -> tuple[str, dict[str, Any]]:
+    """The page's one statement (count and rows; see :mod:`enrollment_statement`) and its
+    parameters; raises :class:`BadOrdering`, or :class:`InvalidPage` for a page below 1."""
+    wanted = offer_id_value(where.offer_id)
+    searches = tuple(
+        field
+        for field, needle in (("user_email", where.search), ("course_title", where.search_course))
+        if needle is not None
+    )
+    shape = enrollment_statement.Shape(
+        searches=searches,  # type: ignore[arg-type]
+        offer="none" if wanted is False else "any" if wanted is None else "one",
+        priced_only=where.ignore_null_course_list_price,
+        ordering=ordering,
+        last_page=page.number == "last",
+    )
+    number = 1 if page.number == "last" else page.number
+    if number < 1:
+        raise InvalidPage(number)  # before the statement: its OFFSET would be negative
+    parameters = enrollment_statement.parameters(
+        enterprise_uuid,
+        search=where.search,
+        search_course=where.search_course,
+        offer_id=wanted if isinstance(wanted, int) and wanted is not False else None,
+        limit=page.size,
+        offset=(number - 1) * page.size,
+    )
+    return enrollment_statement.statement(shape).sql, parameters
+
+
+def enrollment_page_from_rows(
+    rows: Sequence[Any],
+    page: PageRequest,
+    enterprise_uuid: uuid.UUID,
+    data_as_of: dt.datetime | None,
+) -> Page:
+    """The page from the statement's rows: the first column is the count (also on the one row
+    of an empty page, whose other columns are null); raises :class:`InvalidPage`."""
+    count = int(rows[0].total) if rows else 0
+    number = resolve_page(page, count)
+    results = [
+        _enrollment_row(row, enterprise_uuid, data_as_of)
+        for row in rows
+        if row.order_line_id is not None
+    ]
+    return Page(count, number, page.size, results)
+
+
 def enrollments_page(
     conn: Connection,
     enterprise_uuid: uuid.UUID,
@@ -435,22 +391,13 @@ def enrollments_page(
     ordering: str | None = None,
     data_as_of: dt.datetime | None = None,
 ) -> Page:
-    """One page of the enrollments an enterprise's offers paid for (analytics row shape)."""
-    order_by = order_by_clause(
-        ordering, ENROLLMENT_ORDERING, ENROLLMENT_DEFAULT_ORDERING, _ENROLLMENT_TIE_BREAKERS
+    """One page of the enrollments an enterprise's offers paid for (analytics row shape), in
+    one statement (the API sends the same statement with its tenant settings in one message)."""
+    sql, parameters = enrollment_page_statement(
+        enterprise_uuid, page, where=where, ordering=ordering
     )
-    found = SearchMatches.find(conn, where)
-    count, number_, rows = paged(
-        conn,
-        _enrollment_query(enterprise_uuid, where, found, for_page=True),
-        order_by,
-        page,
-        count_query=_enrollment_query(enterprise_uuid, where, found, for_count=True),
-        count=found.count(where),
-    )
-    return Page(
-        count, number_, page.size, [_enrollment_row(r, enterprise_uuid, data_as_of) for r in rows]
-    )
+    rows = conn.exec_driver_sql(sql, parameters).all()
+    return enrollment_page_from_rows(rows, page, enterprise_uuid, data_as_of)
 
 
 def check_enrollment_ordering(ordering: str | None) -> None:
@@ -469,11 +416,10 @@ def iter_enrollments(
 ) -> Iterator[dict[str, Any]]:
     """Every matching enrollment, streamed from a server-side cursor (for the CSV answer)."""
     order_by = order_by_clause(
-        ordering, ENROLLMENT_ORDERING, ENROLLMENT_DEFAULT_ORDERING, _ENROLLMENT_TIE_BREAKERS
+        ordering, ENROLLMENT_ORDERING, ENROLLMENT_DEFAULT_ORDERING, ENROLLMENT_TIE_BREAKERS
     )
-    found = SearchMatches.find(conn, where)
     result = conn.execution_options(stream_results=True, max_row_buffer=batch_size).execute(
-        _enrollment_query(enterprise_uuid, where, found).order_by(*order_by)
+        _enrollment_query(enterprise_uuid, where).order_by(*order_by)
     )
     for partition in result.partitions(batch_size):
         for row in partition:

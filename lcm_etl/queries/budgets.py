@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import urljoin
 
 from sqlalchemy import ColumnElement, Connection, Select, func, or_, select, text
 
@@ -120,7 +121,8 @@ def policy_json(row: Any) -> dict[str, Any]:
         "created": iso_datetime(row.created),
         "bnr_enabled": row.bnr_enabled,
         "total_spend_limits_for_subsidy": row.total_spend_limits_for_subsidy_cents,
-        "total_deposits_for_subsidy": row.total_deposits_for_subsidy_cents,
+        # enterprise-access reads it from the subsidy record, ``or 0`` when that call fails.
+        "total_deposits_for_subsidy": row.total_deposits_for_subsidy_cents or 0,
     }
 
 
@@ -227,12 +229,26 @@ def transactionorder_by_clause(ordering: str | None) -> list[ColumnElement[Any]]
     return order_by_clause(",".join(known), TRANSACTION_ORDERING, (), tie)
 
 
+def courseware_url(learning_url: str | None, content_key: str | None) -> str | None:
+    """enterprise-subsidy's ``courseware_url``: ``urljoin(FRONTEND_APP_LEARNING_URL,
+    f"course/{content_key}/home")`` — the same join (a base without a trailing slash loses its
+    last path segment) and the same text for a transaction without a content key (``None``).
+    Null when the learning MFE's address is not configured."""
+    if learning_url is None:
+        return None
+    return urljoin(learning_url, f"course/{content_key}/home")
+
+
 def _metadata(value: Any) -> Any:
     return {} if value is None else value
 
 
-def transaction_json(row: Any, status_url: str | None) -> dict[str, Any]:
-    """``TransactionSerializer``'s shape, with the nested reversal."""
+def transaction_json(
+    row: Any, status_url: str | None, learning_url: str | None = None
+) -> dict[str, Any]:
+    """``TransactionSerializer``'s shape, with the nested reversal; ``external_reference`` is the
+    ids of the transaction's external (Exec Ed) references, as DRF renders that reverse
+    relation."""
     reversal = None
     if row.reversal_uuid is not None:
         reversal = {
@@ -263,9 +279,9 @@ def transaction_json(row: Any, status_url: str | None) -> dict[str, Any]:
         "created": iso_datetime(row.created),
         "modified": iso_datetime(row.modified),
         "reversal": reversal,
-        "external_reference": [],
+        "external_reference": list(row.external_reference),
         "transaction_status_api_url": f"{status_url}{key}/" if status_url else None,
-        "courseware_url": None,
+        "courseware_url": courseware_url(learning_url, row.content_key),
     }
 
 
@@ -277,10 +293,16 @@ def transactions_page(
     where: TransactionFilter,
     ordering: str | None,
     status_url: str | None,
+    learning_url: str | None = None,
 ) -> Page:
     query = _transaction_query(subsidy_uuid, where)
     count, number, rows = paged(conn, query, transactionorder_by_clause(ordering), request)
-    return Page(count, number, request.size, [transaction_json(r, status_url) for r in rows])
+    return Page(
+        count,
+        number,
+        request.size,
+        [transaction_json(r, status_url, learning_url) for r in rows],
+    )
 
 
 def transaction_aggregates(

@@ -56,7 +56,7 @@ class Page:
         return self.number > 1
 
 
-def _resolve_page(request: PageRequest, count: int) -> int:
+def resolve_page(request: PageRequest, count: int) -> int:
     num_pages = max(1, math.ceil(count / request.size))
     number = num_pages if request.number == "last" else request.number
     if number < 1 or number > num_pages:
@@ -78,7 +78,7 @@ def paged(
     if count is None:
         counted = count_query if count_query is not None else query
         count = conn.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
-    number = _resolve_page(request, count)
+    number = resolve_page(request, count)
     rows = conn.execute(
         query.order_by(*order_by).limit(request.size).offset((number - 1) * request.size)
     ).all()

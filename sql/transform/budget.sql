@@ -7,7 +7,11 @@
 --               policies only (0 for the others);
 --   available (spend_available) = the subsidy balance when there is no spend limit, else
 --               min(max(0, spend_limit - spent), subsidy balance); then, where allocated counts,
---               max(0, that - allocated).
+--               max(0, that - allocated);
+--   total spend limits for the subsidy = Σ spend_limit of the ACTIVE budgets of the same
+--               subsidy AND the same enterprise customer (enterprise-access's
+--               total_spend_limits_for_subsidy; it reads no subsidy record, so it is known even
+--               when the subsidy is not).
 -- A budget whose subsidy is unknown or soft-deleted has subsidy_available = false: the services
 -- then answer null amounts and dates.
 WITH scoped AS (
@@ -18,11 +22,17 @@ WITH scoped AS (
 
 subsidy AS (
     SELECT s.uuid, s.ledger_id, s.active_datetime, s.expiration_datetime, s.internal_only,
-        s.is_soft_deleted, b.current_balance_cents, b.total_deposits_cents,
-        b.total_spend_limits_cents
+        s.is_soft_deleted, b.current_balance_cents, b.total_deposits_cents
     FROM lcm_raw.subsidy_subsidy AS s
     JOIN lcm.subsidy_balance AS b ON b.subsidy_uuid = s.uuid::uuid
     WHERE s.uuid IN (SELECT subsidy_uuid FROM scoped)
+),
+
+limits AS (
+    SELECT p.subsidy_uuid, p.enterprise_customer_uuid, sum(p.spend_limit) AS total_spend_limits
+    FROM lcm_raw.access_subsidyaccesspolicy AS p
+    WHERE p.active AND p.subsidy_uuid IN (SELECT subsidy_uuid FROM scoped)
+    GROUP BY p.subsidy_uuid, p.enterprise_customer_uuid
 ),
 
 redeemed AS (
@@ -73,7 +83,7 @@ facts AS (
         s.internal_only AS subsidy_internal_only,
         s.current_balance_cents,
         s.total_deposits_cents,
-        s.total_spend_limits_cents,
+        coalesce(lm.total_spend_limits, 0) AS total_spend_limits_cents,
         -coalesce(rd.total_redeemed, 0) AS spent,
         coalesce(rd.redemption_count, 0) AS redemption_count,
         coalesce(rd.learner_count, 0) AS learner_count,
@@ -90,6 +100,9 @@ facts AS (
     LEFT JOIN redeemed AS rd ON rd.policy_key = p.uuid
     LEFT JOIN allocated AS al ON al.policy_key = p.uuid
     LEFT JOIN groups AS g ON g.policy_key = p.uuid
+    LEFT JOIN limits AS lm
+        ON lm.subsidy_uuid = p.subsidy_uuid
+        AND lm.enterprise_customer_uuid = p.enterprise_customer_uuid
 ),
 
 counted AS (
@@ -145,8 +158,7 @@ SELECT
     END::bigint AS spend_available_cents,
     CASE WHEN c.subsidy_available THEN c.total_deposits_cents END
         AS total_deposits_for_subsidy_cents,
-    CASE WHEN c.subsidy_available THEN c.total_spend_limits_cents END
-        AS total_spend_limits_for_subsidy_cents,
+    c.total_spend_limits_cents::bigint AS total_spend_limits_for_subsidy_cents,
     c.redemption_count::bigint AS redemption_count,
     c.learner_count::bigint AS learner_count,
     c.first_spend_at,

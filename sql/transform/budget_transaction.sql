@@ -2,7 +2,8 @@
 -- belongs to a landed subsidy, with its reversal (at most one). kind: 'deposit' or 'adjustment'
 -- when a deposit or adjustment row carries it, else 'redemption'. Amounts are the ledger's signed
 -- cents (a redemption is negative, its reversal positive). metadata columns hold the source's
--- JSON text as jsonb (a JSON string when the text is not JSON).
+-- JSON text as jsonb (a JSON string when the text is not JSON). external_reference: the ids of
+-- its external (GEAG, Exec Ed) order references in id order, empty when it has none.
 SELECT
     t.uuid::uuid AS transaction_uuid,
     s.uuid::uuid AS subsidy_uuid,
@@ -33,10 +34,16 @@ SELECT
     r.idempotency_key AS reversal_idempotency_key,
     lcm.jsonb_or_text(r.metadata) AS reversal_metadata,
     r.created AS reversal_created,
-    r.modified AS reversal_modified
+    r.modified AS reversal_modified,
+    coalesce(e.reference_ids, ARRAY[]::text[]) AS external_reference
 FROM ledger_scope_transaction AS k
 JOIN lcm_raw.ledger_transaction AS t ON t.uuid = k.transaction_key
 JOIN lcm_raw.subsidy_subsidy AS s ON s.ledger_id = t.ledger_id
 LEFT JOIN lcm_raw.ledger_reversal AS r ON r.transaction_id = t.uuid
 LEFT JOIN lcm_raw.ledger_deposit AS d ON d.transaction_id = t.uuid
 LEFT JOIN lcm_raw.ledger_adjustment AS a ON a.transaction_id = t.uuid
+LEFT JOIN LATERAL (
+    SELECT array_agg(x.external_reference_id ORDER BY x.external_reference_id) AS reference_ids
+    FROM lcm_raw.ledger_externaltransactionreference AS x
+    WHERE x.transaction_id = t.uuid
+) AS e ON TRUE

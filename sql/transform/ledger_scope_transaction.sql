@@ -1,6 +1,7 @@
 -- Ledger transactions (by 32-hex key) whose lcm.budget_transaction row a publish rewrites: every
--- one when :full; else those whose own row or reversal landed after :since_run, and those of a
--- subsidy whose own row did (it gives the transaction its enterprise and unit).
+-- one when :full; else those whose own row, reversal or external reference landed after
+-- :since_run, and those of a subsidy whose own row did (it gives the transaction its enterprise
+-- and unit).
 SELECT t.uuid AS transaction_key
 FROM lcm_raw.ledger_transaction AS t
 WHERE CAST(:full AS boolean) OR t.landed_run_id > :since_run
@@ -10,6 +11,12 @@ UNION
 SELECT r.transaction_id
 FROM lcm_raw.ledger_reversal AS r
 WHERE r.landed_run_id > :since_run AND r.transaction_id IS NOT NULL
+
+UNION
+
+SELECT x.transaction_id
+FROM lcm_raw.ledger_externaltransactionreference AS x
+WHERE x.landed_run_id > :since_run AND x.transaction_id IS NOT NULL
 
 UNION
 

@@ -4,7 +4,9 @@
 --                     not 'failed' (created and pending count: Ledger.balance());
 --   total_deposits  = the same over COMMITTED transactions that carry a deposit or an adjustment
 --                     (Ledger.total_deposits(); a negative adjustment lowers it);
---   total_spend_limits = Σ spend_limit of the subsidy's active budgets.
+--   total_spend_limits = Σ spend_limit of the active budgets the subsidy's own enterprise
+--                        customer has on it (as enterprise-access sums them per subsidy AND
+--                        customer).
 WITH scoped AS (
     SELECT s.*
     FROM lcm_raw.subsidy_subsidy AS s
@@ -37,7 +39,10 @@ ledger_total AS (
 limits AS (
     SELECT p.subsidy_uuid, sum(p.spend_limit) AS total_spend_limits
     FROM lcm_raw.access_subsidyaccesspolicy AS p
-    WHERE p.active AND p.subsidy_uuid IN (SELECT uuid FROM scoped)
+    JOIN scoped AS s
+        ON s.uuid = p.subsidy_uuid
+        AND s.enterprise_customer_uuid = p.enterprise_customer_uuid
+    WHERE p.active
     GROUP BY p.subsidy_uuid
 )
 

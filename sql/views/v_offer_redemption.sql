@@ -23,6 +23,7 @@ SELECT
     r.redeemed_at,
     r.enrollment_date,
     r.is_refunded,
-    r.refunded_at
+    r.refunded_at,
+    r.enterprise_enrollment_id
 FROM lcm.offer_redemption AS r
 LEFT JOIN lcm.offer_summary AS s ON s.offer_id = r.offer_id;

@@ -102,3 +102,50 @@ def test_a_budget_spent_that_does_not_add_up_fails_the_pass(
     with engine.connect() as conn:
         after = [tuple(r) for r in conn.execute(select(budget).order_by(budget.c.policy_uuid))]
     assert after == before
+
+
+def test_the_spend_limit_total_is_per_subsidy_and_customer(
+    make_settings, sqlite_source_url, engine
+) -> None:
+    """enterprise-access sums the spend limits of the ACTIVE budgets of the same subsidy AND
+    customer (``total_spend_limits_for_subsidy``); a budget of another customer on the same
+    subsidy is not counted, an inactive one counts only its active siblings, and the figure needs
+    no subsidy record (a soft-deleted subsidy still has it; its deposits render as 0)."""
+    SourceBuilder(sqlite_source_url).engine.dispose()
+    builder = LedgerBuilder(sqlite_source_url)
+    build_golden(builder)
+    builder.policy("P7", "globex", "S1", "PerLearnerSpendCreditAccessPolicy", spend_limit=9_000)
+    builder.policy(
+        "P8", "acme", "S1", "PerLearnerSpendCreditAccessPolicy", spend_limit=50_000, active=False
+    )
+    builder.dispose()
+    url = sqlite_source_url.render_as_string()
+    settings = make_settings(
+        ecommerce_database_url=url, subsidy_database_url=url, access_database_url=url
+    )
+    assert pipeline.run_pass(settings, mode="full", trigger="manual").publish.status == (
+        "succeeded"
+    )
+    names = {hex_uuid(f"policy:P{i}"): f"P{i}" for i in range(1, 9)}
+    with engine.connect() as conn:
+        totals = {
+            names[row.policy_uuid.hex]: row.total_spend_limits_for_subsidy_cents
+            for row in conn.execute(select(budget))
+        }
+        subsidy_total = conn.execute(
+            select(subsidy_balance.c.total_spend_limits_cents).where(
+                subsidy_balance.c.subsidy_uuid == hex_uuid("subsidy:S1")
+            )
+        ).scalar_one()
+    acme = 60_000 + 150_000 + 20_000 + 10_000  # P1, P2, P3, P5 (P4 has no limit)
+    assert totals == {
+        "P1": acme,
+        "P2": acme,
+        "P3": acme,
+        "P4": acme,
+        "P5": acme,
+        "P6": 5_000,  # S2 is soft-deleted: the sum needs no subsidy record
+        "P7": 9_000,  # globex's own budget on S1
+        "P8": acme,  # inactive: its active siblings only
+    }
+    assert subsidy_total == acme

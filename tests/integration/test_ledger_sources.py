@@ -144,6 +144,8 @@ def _changes(builder: LedgerBuilder) -> None:
     builder.set_transaction("p1-pending", state="committed", modified=later)
     builder.assignment("P2", "p2-new", 2_000)
     builder.action("p2-allocated-b", "notified")
+    # An external order reference of an old transaction: only the reference row is new.
+    builder.external_reference("p1-committed", "geag-late")
 
 
 def test_incremental_passes_give_what_a_full_pass_gives(sources, engine) -> None:
@@ -243,3 +245,73 @@ def test_an_older_snapshot_never_moves_a_landed_state_back(sources, engine) -> N
             )
         ).scalar_one()
     assert state == "committed"
+
+
+def _open_landing_rejections(engine: Engine) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        return {
+            (row.natural_key, row.reason)
+            for row in conn.execute(
+                select(rejected_record).where(
+                    rejected_record.c.stage == "landing",
+                    rejected_record.c.source == "subsidy",
+                    rejected_record.c.resolved_at.is_(None),
+                )
+            )
+        }
+
+
+@pytest.mark.parametrize("mode", ["incremental", "targeted"])
+def test_a_rejected_row_fixed_at_the_source_is_resolved_by_the_next_pass(
+    sources, engine, mode
+) -> None:
+    """An incremental or targeted pass reads the fixed row again (its ``modified`` moved), lands
+    it and resolves its rejection, as a publish resolves the transform rejections it recomputes;
+    a rejected row it does not read again stays open."""
+    builder, settings = sources
+    builder.redemption("S1", "P1", "weird-state", 700, lms_user_id=8)
+    builder.set_transaction("weird-state", state="refunded")
+    builder.redemption("S1", "P1", "still-weird", 300, lms_user_id=9)
+    builder.set_transaction("still-weird", state="refunded")
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    weird = (hex_uuid("transaction:weird-state"), "ledger_unknown_transaction_state")
+    still = (hex_uuid("transaction:still-weird"), "ledger_unknown_transaction_state")
+    assert {weird, still} <= _open_landing_rejections(engine)
+    builder.set_transaction("weird-state", state="committed", modified=dt.datetime(2026, 6, 9))
+    targets = (uuid.UUID(hex_uuid("enterprise:acme")),) if mode == "targeted" else ()
+    result = pipeline.run_pass(settings, mode=mode, trigger="manual", enterprise_uuids=targets)
+    assert result.publish.status == "succeeded"
+    open_now = _open_landing_rejections(engine)
+    assert weird not in open_now
+    assert still in open_now
+    assert (
+        _budget_numbers(engine)["P1"]["spent_cents"] == EXPECTED_BUDGETS["P1"]["spent_cents"] + 700
+    )
+
+
+def test_an_unreadable_ledger_value_is_a_landing_rejection(sources, engine) -> None:
+    """A value the landing table cannot hold (text in a bigint column, as a SQLite source
+    allows) is rejected with ``unreadable_value``, not dropped silently."""
+    builder, settings = sources
+    builder.redemption("S1", "P1", "garbled", 700, lms_user_id=8)
+    builder.set_transaction("garbled", quantity="seven hundred")
+    result = pipeline.run_pass(settings, mode="full", trigger="manual")
+    assert result.publish.status == "succeeded"
+    assert (hex_uuid("transaction:garbled"), "unreadable_value") in _open_landing_rejections(engine)
+
+
+def test_a_source_without_the_external_reference_table_keeps_its_budgets(sources, engine) -> None:
+    """A subsidy database written before lcm-etl read the external references (an older demo or
+    bench file) is read as having none: its budgets and transactions land as before."""
+    builder, settings = sources
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    with builder.subsidy_engine.begin() as conn:
+        conn.execute(text("DROP TABLE openedx_ledger_externaltransactionreference"))
+    result = pipeline.run_pass(settings, mode="full", trigger="manual")
+    assert result.publish.status == "succeeded"
+    assert result.ingest.counts["extracted.subsidy.openedx_ledger_transaction"] > 0
+    assert _budget_numbers(engine) == EXPECTED_BUDGETS
+    with engine.connect() as conn:
+        references = conn.execute(select(budget_transaction.c.external_reference)).scalars().all()
+    assert references
+    assert all(r == [] for r in references)

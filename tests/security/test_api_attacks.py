@@ -181,19 +181,24 @@ def test_enrollment_queries_run_under_a_shorter_statement_timeout(
 ) -> None:
     """Defect 4: the enrollments queries give up well before the API's own 30 s."""
     from lcm_etl import queries
+    from lcm_etl.api.enrollmentreader import EnrollmentReader
 
     seen: list[str] = []
-    real_page, real_iter = queries.enrollments_page, queries.iter_enrollments
+    real_script, real_iter = EnrollmentReader.script, queries.iter_enrollments
 
-    def spy_page(conn, *args, **kwargs):
-        seen.append(conn.exec_driver_sql("SHOW statement_timeout").scalar_one())
-        return real_page(conn, *args, **kwargs)
+    def spy_script(self, *args, **kwargs):
+        # The page is one message: the timeout is set in it, before the page's statement.
+        script, parameters = real_script(self, *args, **kwargs)
+        setting = script.index("set_config('statement_timeout', %(timeout)s, true)")
+        assert setting < script.index("lcm.offer_redemption")
+        seen.append(parameters["timeout"])
+        return script, parameters
 
     def spy_iter(conn, *args, **kwargs):
         seen.append(conn.exec_driver_sql("SHOW statement_timeout").scalar_one())
         return real_iter(conn, *args, **kwargs)
 
-    monkeypatch.setattr(queries, "enrollments_page", spy_page)
+    monkeypatch.setattr(EnrollmentReader, "script", spy_script)
     monkeypatch.setattr(queries, "iter_enrollments", spy_iter)
     assert client.get(ENROLLMENTS, headers=ACME_ADMIN).status_code == 200
     assert client.get(ENROLLMENTS_CSV, headers=ACME_ADMIN).status_code == 200

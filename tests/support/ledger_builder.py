@@ -221,6 +221,31 @@ class LedgerBuilder:
         )
         return key
 
+    def external_reference(self, transaction_label: str, reference_id: str) -> None:
+        """An external (GEAG, Exec Ed) order reference of a transaction, from the one provider."""
+        when = self._tick()
+        with self.subsidy_engine.begin() as conn:
+            known = conn.execute(
+                st.external_fulfillment_provider.select().where(
+                    st.external_fulfillment_provider.c.slug == "geag"
+                )
+            ).first()
+            if known is None:
+                conn.execute(
+                    insert(st.external_fulfillment_provider).values(
+                        id=1, created=when, modified=when, name="GetSmarter GEAG", slug="geag"
+                    )
+                )
+            conn.execute(
+                insert(st.external_transaction_reference).values(
+                    created=when,
+                    modified=when,
+                    external_reference_id=reference_id,
+                    external_fulfillment_provider_id=1,
+                    transaction_id=hex_uuid(f"transaction:{transaction_label}"),
+                )
+            )
+
     def set_transaction(self, label: str, **values: Any) -> None:
         with self.subsidy_engine.begin() as conn:
             conn.execute(

@@ -31,6 +31,9 @@ def build_golden(builder: LedgerBuilder) -> None:
     # P2: assigned budget whose own limit exceeds what the subsidy holds: capped by the balance.
     b.policy("P2", "acme", "S1", ASSIGNED, spend_limit=150_000, assignable=True)
     b.redemption("S1", "P2", "p2-committed", 30_000, lms_user_id=6)
+    # An Exec Ed redemption: the external (GEAG) orders behind it, listed in id order.
+    b.external_reference("p2-committed", "geag-order-2")
+    b.external_reference("p2-committed", "geag-order-1")
     b.assignment("P2", "p2-allocated-a", 4_000)
     b.assignment("P2", "p2-allocated-b", 6_000)
     b.assignment("P2", "p2-accepted", 30_000, state="accepted")

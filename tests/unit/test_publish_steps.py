@@ -1,16 +1,21 @@
-"""The publish's declared steps agree with their SQL: every file exists, each step binds exactly
-the parameters its file uses, and every relation a step reads is built before it."""
+"""The publishes' declared steps (the offers' and the ledger era's) agree with their SQL: every
+file exists, each step binds exactly the parameters its file uses, and every relation a step reads
+is built before it."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
 from lcm_etl import sqlfiles
-from lcm_etl.publish import PHASES, Build, Merge, Run
+from lcm_etl.ledger import publish as ledger_publish
+from lcm_etl.publish import PHASES, Build, Merge, Phase, Run
 
 STEPS = [step for phase in PHASES for step in phase.steps]
+LEDGER_STEPS = [step for phase in ledger_publish.PHASES for step in phase.steps]
+PUBLISHES: dict[str, tuple[Phase, ...]] = {"offers": PHASES, "ledger": ledger_publish.PHASES}
 # A bound parameter: ``:name``, not a ``::type`` cast.
 PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
 
@@ -21,22 +26,26 @@ def _uses(sql: str) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "step", [s for s in STEPS if not isinstance(s, Merge)], ids=lambda s: s.file
+    "step",
+    [s for s in STEPS + LEDGER_STEPS if not isinstance(s, Merge)],
+    ids=lambda s: s.file,
 )
 def test_each_step_binds_exactly_the_parameters_of_its_sql(step: Build | Run) -> None:
     assert _uses(sqlfiles.load(step.file)) == set(step.params)
 
 
-def test_every_relation_is_built_before_a_step_reads_it() -> None:
+@pytest.mark.parametrize("publish", sorted(PUBLISHES))
+def test_every_relation_is_built_before_a_step_reads_it(publish: str) -> None:
+    steps = [step for phase in PUBLISHES[publish] for step in phase.steps]
     built: set[str] = set()
-    for step in STEPS:
+    for step in steps:
         if isinstance(step, Merge):
             assert step.source in built
             continue
         sql = sqlfiles.load(step.file)
         reads = set(re.findall(r"\b(?:FROM|JOIN)\s+([a-z_]+)\b(?!\.)", sql))
         temporary = {
-            name for name in reads if name in {s.name for s in STEPS if isinstance(s, Build)}
+            name for name in reads if name in {s.name for s in steps if isinstance(s, Build)}
         }
         assert temporary <= built | ({step.name} if isinstance(step, Build) else set()), step.file
         if isinstance(step, Build):
@@ -62,4 +71,18 @@ def test_the_outcome_figures_each_come_from_one_step() -> None:
             "scope_orders",
             "summaries_written",
         ]
+    )
+
+
+def test_the_ledger_outcome_figures_are_each_one_steps() -> None:
+    figures = [
+        name
+        for step in LEDGER_STEPS
+        for name in ((step.count, step.deleted) if isinstance(step, Merge) else (step.count,))
+        if name is not None
+    ]
+    assert len(figures) == len(set(figures))
+    # Every figure the outcome reports comes from a declared step, and no step's goes unused.
+    assert sorted(figures) == sorted(
+        f.name for f in dataclasses.fields(ledger_publish.LedgerPublishOutcome)
     )

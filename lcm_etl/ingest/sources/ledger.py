@@ -126,6 +126,29 @@ deposit = Table(
     Column("transaction_id", Uuid32, nullable=False, unique=True),
 )
 
+#: Grain: one row per external fulfillment provider (lookup; the GEAG system). Not read: the
+#: Spent table shows the reference ids only. Here so that test sources hold what the references
+#: point at, as the real schema does.
+external_fulfillment_provider = Table(
+    "openedx_ledger_externalfulfillmentprovider",
+    subsidy_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    *_stamps(),
+    Column("name", String(255), nullable=False),
+    Column("slug", String(32), nullable=False, unique=True),
+)
+
+#: Grain: one row per external (GEAG, Exec Ed) order reference of a transaction; the reference
+#: id is the primary key.
+external_transaction_reference = Table(
+    "openedx_ledger_externaltransactionreference",
+    subsidy_metadata,
+    *_stamps(),
+    Column("external_reference_id", String(255), primary_key=True),
+    Column("external_fulfillment_provider_id", Integer, nullable=False),
+    Column("transaction_id", Uuid32, index=True),
+)
+
 #: Grain: one row per subsidy (a learner-credit plan; exactly one ledger).
 subsidy = Table(
     "subsidy_subsidy",

@@ -30,8 +30,12 @@ TEMPLATE_VARIABLES = (
     "GATEWAY_LCM_API",
     "GATEWAY_ANALYTICS_API",
     "GATEWAY_ECOMMERCE",
+    "GATEWAY_ENTERPRISE_ACCESS",
+    "GATEWAY_ENTERPRISE_SUBSIDY",
     "GATEWAY_ANALYTICS_LISTEN",
     "GATEWAY_ECOMMERCE_LISTEN",
+    "GATEWAY_ACCESS_LISTEN",
+    "GATEWAY_SUBSIDY_LISTEN",
 )
 MAIN_CONF = """\
 daemon off;
@@ -94,25 +98,39 @@ class Gateway:
     analytics_url: str
     ecommerce_url: str
     prefix: Path
+    access_url: str = ""
+    subsidy_url: str = ""
 
 
 @contextlib.contextmanager
 def run_gateway(
-    tmp_path: Path, *, lcm_api: str, analytics_api: str, ecommerce: str
+    tmp_path: Path,
+    *,
+    lcm_api: str,
+    analytics_api: str,
+    ecommerce: str,
+    enterprise_access: str | None = None,
+    enterprise_subsidy: str | None = None,
 ) -> Iterator[Gateway]:
-    """nginx with the shipped gateway configuration, in front of the given upstreams."""
+    """nginx with the shipped gateway configuration, in front of the given upstreams (the
+    ledger-era services default to the ecommerce one's address when a test does not name them)."""
     binary = nginx_binary()
     prefix = tmp_path / "nginx"
     prefix.mkdir(parents=True)
     analytics_port, ecommerce_port = free_port(), free_port()
+    access_port, subsidy_port = free_port(), free_port()
     (prefix / "lcm-gateway.conf").write_text(
         render_template(
             {
                 "GATEWAY_LCM_API": lcm_api,
                 "GATEWAY_ANALYTICS_API": analytics_api,
                 "GATEWAY_ECOMMERCE": ecommerce,
+                "GATEWAY_ENTERPRISE_ACCESS": enterprise_access or ecommerce,
+                "GATEWAY_ENTERPRISE_SUBSIDY": enterprise_subsidy or ecommerce,
                 "GATEWAY_ANALYTICS_LISTEN": f"127.0.0.1:{analytics_port}",
                 "GATEWAY_ECOMMERCE_LISTEN": f"127.0.0.1:{ecommerce_port}",
+                "GATEWAY_ACCESS_LISTEN": f"127.0.0.1:{access_port}",
+                "GATEWAY_SUBSIDY_LISTEN": f"127.0.0.1:{subsidy_port}",
             }
         )
     )
@@ -125,10 +143,14 @@ def run_gateway(
     with log.open("wb") as stderr:
         process = subprocess.Popen(command, stdout=stderr, stderr=stderr)
     try:
-        _wait_for_port(analytics_port, process, log)
-        _wait_for_port(ecommerce_port, process, log)
+        for port in (analytics_port, ecommerce_port, access_port, subsidy_port):
+            _wait_for_port(port, process, log)
         yield Gateway(
-            f"http://127.0.0.1:{analytics_port}", f"http://127.0.0.1:{ecommerce_port}", prefix
+            f"http://127.0.0.1:{analytics_port}",
+            f"http://127.0.0.1:{ecommerce_port}",
+            prefix,
+            access_url=f"http://127.0.0.1:{access_port}",
+            subsidy_url=f"http://127.0.0.1:{subsidy_port}",
         )
     finally:
         process.terminate()
@@ -170,7 +192,7 @@ class EchoHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    do_GET = do_OPTIONS = do_HEAD = _answer
+    do_GET = do_OPTIONS = do_HEAD = do_POST = do_PATCH = do_DELETE = _answer
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the test reads the answers, not a log."""

@@ -1,7 +1,9 @@
-"""The gateway (docker/gateway/) under a real nginx: each path the admin portal calls on its two
-base URLs reaches the right upstream — lcm-etl for exactly the Learner Credit Management
-requests, the original services for the rest — with the JWT cookies, the portal's headers and
-the upstream's CORS answer intact. Loopback HTTP servers stand in for the upstreams."""
+"""The gateway (docker/gateway/) under a real nginx: each path the admin portal calls on its four
+base URLs (analytics and ecommerce for offers; enterprise-access and enterprise-subsidy for
+budgets) reaches the right upstream — lcm-etl for exactly the Learner Credit Management reads,
+the original services for the rest and for every write — with the JWT cookies, the portal's
+headers and the upstream's CORS answer intact. Loopback HTTP servers stand in for the
+upstreams."""
 
 from __future__ import annotations
 
@@ -17,6 +19,12 @@ from .nginx_gateway import REPO, TEMPLATE, TEMPLATE_VARIABLES, Gateway, echo_ser
 ENTERPRISE = "0a9ad1e6-6f5e-4c3b-9a57-1d2c3b4a5e6f"
 DATA = f"/enterprise/api/v1/enterprise/{ENTERPRISE}"
 ADMIN_OFFERS = f"/api/v2/enterprise/{ENTERPRISE}/enterprise-admin-offers/"
+POLICY = "4b9f3c6e-2d7a-4f1e-9c55-0f3a8b2e6d11"
+SUBSIDY = "0c8a5f2d6b1e4a9cb3d75e2f1a0c9b84"  # the services accept both UUID spellings
+CONFIGURATION = "9d2e4b1a-3c5f-4e6a-8b7c-1d0e2f3a4b5c"
+POLICIES = "/api/v1/subsidy-access-policies/"
+ASSIGNMENTS = f"/api/v1/assignment-configurations/{CONFIGURATION}/admin/assignments/"
+TRANSACTIONS = f"/api/v2/subsidies/{SUBSIDY}/admin/transactions/"
 PORTAL = "http://localhost:1991"
 COOKIES = "; ".join(
     [
@@ -53,6 +61,39 @@ ROUTES = [
     ("ecommerce", f"/api/v2/enterprise/coupons/{ENTERPRISE}/overview/?page=1", "ecommerce"),
     ("ecommerce", f"/api/v2/enterprise/{ENTERPRISE}/enterprise-learner/", "ecommerce"),
     ("ecommerce", "/api/v2/enterprise/customers", "ecommerce"),
+    # enterprise-access: the budget list and detail, and the Assigned table.
+    ("access", f"{POLICIES}?enterprise_customer_uuid={ENTERPRISE}&active=true", "lcm"),
+    ("access", f"{POLICIES}{POLICY}/", "lcm"),
+    ("access", f"{ASSIGNMENTS}?state__in=allocated,errored&page=1&page_size=25", "lcm"),
+    ("access", f"{POLICIES}{POLICY}/group-members?group_uuid={CONFIGURATION}", "access"),
+    ("access", f"/api/v1/policy-allocation/{POLICY}/allocate/", "access"),
+    (
+        "access",
+        f"/api/v1/policy-redemption/credits_available/?enterprise_customer_uuid={ENTERPRISE}",
+        "access",
+    ),
+    ("access", f"/api/v1/learner-credit-requests/?enterprise_customer_uuid={ENTERPRISE}", "access"),
+    ("access", f"/api/v1/assignment-configurations/{CONFIGURATION}/", "access"),
+    ("access", f"{ASSIGNMENTS}cancel/", "access"),
+    # enterprise-subsidy: the Spent table only.
+    (
+        "subsidy",
+        f"{TRANSACTIONS}?state=committed&subsidy_access_policy_uuid={POLICY}&page=1",
+        "lcm",
+    ),
+    ("subsidy", f"/api/v1/subsidies/{SUBSIDY}/", "subsidy"),
+    ("subsidy", f"/api/v2/subsidies/{SUBSIDY}/admin/deposits/", "subsidy"),
+    ("subsidy", f"/api/v1/transactions/{POLICY}/", "subsidy"),
+]
+
+# Writes on the paths lcm-etl reads stay with the services (a POST of transactions is a
+# redemption), and so do their preflights.
+WRITES = [
+    ("access", "POST", POLICIES, "access"),
+    ("access", "PATCH", f"{POLICIES}{POLICY}/", "access"),
+    ("access", "DELETE", f"{POLICIES}{POLICY}/", "access"),
+    ("access", "POST", ASSIGNMENTS, "access"),
+    ("subsidy", "POST", TRANSACTIONS, "subsidy"),
 ]
 
 
@@ -62,18 +103,27 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         echo_server("lcm") as lcm,
         echo_server("analytics") as analytics,
         echo_server("ecommerce") as ecommerce,
+        echo_server("access") as access,
+        echo_server("subsidy") as subsidy,
         run_gateway(
             tmp_path_factory.mktemp("gateway"),
             lcm_api=lcm.address,
             analytics_api=analytics.address,
             ecommerce=ecommerce.address,
+            enterprise_access=access.address,
+            enterprise_subsidy=subsidy.address,
         ) as running,
     ):
         yield running
 
 
 def base(gateway: Gateway, host: str) -> str:
-    return gateway.analytics_url if host == "analytics" else gateway.ecommerce_url
+    return {
+        "analytics": gateway.analytics_url,
+        "ecommerce": gateway.ecommerce_url,
+        "access": gateway.access_url,
+        "subsidy": gateway.subsidy_url,
+    }[host]
 
 
 def portal_request(method: str, url: str, **headers: str) -> httpx.Response:
@@ -126,6 +176,18 @@ def test_preflights_reach_the_same_upstream_as_the_request(gateway, host, path, 
     assert "use-jwt-cookie" in response.headers["access-control-allow-headers"]
 
 
+@pytest.mark.parametrize(("host", "method", "path", "upstream"), WRITES)
+def test_writes_on_the_ledger_paths_reach_the_services(
+    gateway, host, method, path, upstream
+) -> None:
+    seen = echoed(portal_request(method, base(gateway, host) + path))
+    assert (seen["upstream"], seen["method"], seen["path"]) == (upstream, method, path)
+    preflight = portal_request(
+        "OPTIONS", base(gateway, host) + path, **{"Access-Control-Request-Method": method}
+    )
+    assert echoed(preflight)["upstream"] == upstream
+
+
 def test_the_gateway_adds_no_cors_of_its_own(gateway) -> None:
     response = httpx.get(f"{gateway.analytics_url}{DATA}/offers/8812/")
     assert echoed(response)["upstream"] == "lcm"
@@ -147,7 +209,10 @@ def test_compose_runs_the_shipped_template_with_every_variable() -> None:
     assert TEMPLATE.name.endswith(".template")  # the image renders only *.template files
     assert set(service["environment"]) == set(TEMPLATE_VARIABLES)
     assert service["environment"]["GATEWAY_LCM_API"] == "lcm-api:8000"
-    listens = {service["environment"][f"GATEWAY_{n}_LISTEN"] for n in ("ANALYTICS", "ECOMMERCE")}
+    listens = {
+        service["environment"][f"GATEWAY_{n}_LISTEN"]
+        for n in ("ANALYTICS", "ECOMMERCE", "ACCESS", "SUBSIDY")
+    }
     assert {f"{port}:{port}" for port in listens} <= set(service["ports"])
     assert "lcm-api" in service["depends_on"]
 

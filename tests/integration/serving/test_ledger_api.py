@@ -27,8 +27,11 @@ OTHER = uuid.UUID("7f3c1b7e-5a41-4b0a-9c53-2f1e0d9a6b11")
 P1, P2, P3, P5, P6 = (dashed(f"policy:P{i}") for i in (1, 2, 3, 5, 6))
 S1, S2 = dashed("subsidy:S1"), dashed("subsidy:S2")
 CONFIG_P2 = dashed("configuration:P2")
+LEARNING = "https://learning.example.com"
 ADMIN = admin_of(ACME)
 STRANGER = admin_of(OTHER)
+LEARNER = {"Authorization": f"JWT {make_token([f'enterprise_learner:{ACME}'])}"}
+OTHER_LEARNER = {"Authorization": f"JWT {make_token([f'enterprise_learner:{OTHER}'])}"}
 
 
 @pytest.fixture
@@ -42,7 +45,8 @@ def api(make_settings, api_settings, sqlite_source_url, engine) -> Iterator[Test
         ecommerce_database_url=url, subsidy_database_url=url, access_database_url=url
     )
     pipeline.run_pass(settings, mode="full", trigger="manual")
-    with TestClient(create_app(api_settings(), engine=engine)) as client:
+    app = create_app(api_settings(frontend_app_learning_url=LEARNING), engine=engine)
+    with TestClient(app) as client:
         yield client
 
 
@@ -90,6 +94,9 @@ def test_budget_list_with_the_portals_params(api: TestClient) -> None:
     assert p6["aggregates"]["spend_available_usd_cents"] is None
     assert p6["subsidy_expiration_datetime"] is None
     assert p6["is_subsidy_active"] is None
+    # ... and its deposits are the service's `or 0`; the spend-limit total reads no subsidy.
+    assert p6["total_deposits_for_subsidy"] == 0
+    assert p6["total_spend_limits_for_subsidy"] == 5_000
 
 
 def test_budget_list_paging_is_capped_at_ten(api: TestClient) -> None:
@@ -111,6 +118,29 @@ def test_budget_list_permissions(api: TestClient) -> None:
     mine = api.get(url, params={"enterprise_customer_uuid": str(OTHER)}, headers=STRANGER)
     assert mine.status_code == 200
     assert mine.json()["count"] == 0
+
+
+def test_the_enterprises_learners_may_read_its_budgets_but_not_the_admin_tables(
+    api: TestClient,
+) -> None:
+    """enterprise-access grants subsidy_access_policy.has_read_access to the policy learner
+    role, which enterprise_learner maps to; the Spent and Assigned tables stay admin-only."""
+    url = "/api/v1/subsidy-access-policies/"
+    mine = api.get(url, params={"enterprise_customer_uuid": str(ACME)}, headers=LEARNER)
+    assert mine.status_code == 200
+    assert mine.json()["count"] == 6
+    assert api.get(f"{url}{P2}/", headers=LEARNER).status_code == 200
+    other = api.get(url, params={"enterprise_customer_uuid": str(ACME)}, headers=OTHER_LEARNER)
+    assert other.status_code == 403
+    assert other.json() == {"detail": "MISSING: subsidy_access_policy.has_read_access"}
+    assert api.get(f"{url}{P2}/", headers=OTHER_LEARNER).status_code == 403
+    spent = _transactions(api, S1, headers=LEARNER, state="committed")
+    assert spent.status_code == 403
+    assert spent.json() == {"detail": "MISSING: subsidy.can_read_all_transactions"}
+    assigned = api.get(
+        f"/api/v1/assignment-configurations/{CONFIG_P2}/admin/assignments/", headers=LEARNER
+    )
+    assert assigned.status_code == 403
 
 
 def test_one_budget_and_its_permissions(api: TestClient) -> None:
@@ -159,10 +189,32 @@ def test_spent_table_with_the_portals_params(api: TestClient) -> None:
     assert refunded["subsidy_access_policy_uuid"] == P1
     assert refunded["metadata"] == {}
     assert refunded["external_reference"] == []
+    # enterprise-subsidy's: the learning MFE's address joined with course/<content_key>/home.
+    assert refunded["courseware_url"] == (
+        f"{LEARNING}/course/course-v1:edX+p1-refunded+2T2026/home"
+    )
     assert rows["Course p1-committed"]["reversal"] is None
     # newest first by default
     created = [row["created"] for row in body["results"]]
     assert created == sorted(created, reverse=True)
+
+
+def test_spent_rows_list_their_external_references(api: TestClient) -> None:
+    """An Exec Ed redemption's external (GEAG) order ids, as DRF renders the reverse relation
+    (its primary keys, in id order); every other row has none."""
+    body = _transactions(api, S1, state="committed", subsidy_access_policy_uuid=P2).json()
+    assert [row["external_reference"] for row in body["results"]] == [
+        ["geag-order-1", "geag-order-2"]
+    ]
+
+
+def test_no_learning_mfe_address_no_courseware_url(
+    api: TestClient, api_settings, engine: Engine
+) -> None:
+    with TestClient(create_app(api_settings(), engine=engine)) as client:
+        body = _transactions(client, S1, state="committed").json()
+    assert body["results"]
+    assert {row["courseware_url"] for row in body["results"]} == {None}
 
 
 def test_spent_aggregates_are_the_budgets_spent(api: TestClient) -> None:

@@ -249,3 +249,35 @@ def test_the_apis_tenant_transaction_is_held_to_its_tenant(database_url) -> None
             assert tenants_seen(conn, "offer_summary") == set()
     finally:
         engine.dispose()
+
+
+def test_every_view_runs_with_the_invokers_rights(engine: Engine) -> None:
+    # CREATE OR REPLACE VIEW resets a view's options: a revision that changes a view and forgets
+    # to set security_invoker again would let lcm_portal read every tenant through that view.
+    with engine.connect() as conn:
+        if int(conn.execute(text("SHOW server_version_num")).scalar_one()) < 150000:
+            pytest.skip("security_invoker views need PostgreSQL 15 or newer")
+        views = conn.execute(
+            text(
+                "SELECT c.relname, coalesce('security_invoker=true' = ANY(c.reloptions), false) "
+                "FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'lcm' AND c.relkind = 'v'"
+            )
+        ).all()
+    assert {name for name, _ in views} >= set(VIEWS)
+    assert [name for name, invoker in views if not invoker] == []
+
+
+@pytest.mark.usefixtures("two_tenants")
+def test_analysts_view_of_redemptions_carries_the_enrollment_id(engine: Engine) -> None:
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SET LOCAL ROLE lcm_reader"))
+        rows = conn.execute(
+            text(
+                "SELECT v.enterprise_enrollment_id, r.enterprise_enrollment_id "
+                "FROM lcm.v_offer_redemption AS v JOIN lcm.offer_redemption AS r "
+                "USING (offer_id, order_line_id)"
+            )
+        ).all()
+    assert len(rows) == 2
+    assert all(in_view == in_table is not None for in_view, in_table in rows)

@@ -111,6 +111,43 @@ CREATE TABLE IF NOT EXISTS `openedx_ledger_salescontractreferenceprovider` (
 
 
 -- -----------------------------------------------------------------------------------------------------
+-- External fulfillment: the GEAG (Exec Ed) order references of a transaction, and their providers. Not money;
+-- enterprise-subsidy's transaction list shows the reference ids as `external_reference` (the reverse relation
+-- of ExternalTransactionReference.transaction, rendered as its primary keys).
+-- Source: openedx-ledger openedx_ledger/models.py (ExternalFulfillmentProvider, ExternalTransactionReference);
+-- migrations 0006 (both tables) and 0007 (provider name no longer unique). Written by lcm-etl from those
+-- migrations, not copied from SHOW CREATE TABLE: the column types and keys are Django's for MySQL, the names
+-- of the secondary keys are ours (Django's carry a hash; nothing depends on them).
+-- -----------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS `openedx_ledger_externalfulfillmentprovider` (
+  `id`       int(11)      NOT NULL AUTO_INCREMENT,
+  `created`  datetime(6)  NOT NULL,
+  `modified` datetime(6)  NOT NULL,
+  `name`     varchar(255) NOT NULL,
+  `slug`     varchar(32)  NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `slug` (`slug`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+CREATE TABLE IF NOT EXISTS `openedx_ledger_externaltransactionreference` (
+  `created`                          datetime(6)  NOT NULL,
+  `modified`                         datetime(6)  NOT NULL,
+  `external_reference_id`            varchar(255) NOT NULL, -- the external system's order id (primary key)
+  `external_fulfillment_provider_id` int(11)      NOT NULL,
+  `transaction_id`                   char(32)     DEFAULT NULL, -- FK transaction (on_delete CASCADE), nullable
+  PRIMARY KEY (`external_reference_id`),
+  UNIQUE KEY `openedx_ledger_externaltransactionreference_id_provider_uniq`
+    (`external_reference_id`,`external_fulfillment_provider_id`),
+  KEY `openedx_ledger_externaltransactionreference_provider_id` (`external_fulfillment_provider_id`),
+  KEY `openedx_ledger_externaltransactionreference_transaction_id` (`transaction_id`),
+  CONSTRAINT `openedx_ledger_exter_external_fulfillment_fk_openedx_l` FOREIGN KEY (`external_fulfillment_provider_id`)
+    REFERENCES `openedx_ledger_externalfulfillmentprovider` (`id`),
+  CONSTRAINT `openedx_ledger_exter_transaction_id_fk_openedx_l` FOREIGN KEY (`transaction_id`)
+    REFERENCES `openedx_ledger_transaction` (`uuid`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+
+-- -----------------------------------------------------------------------------------------------------
 -- Adjustment: an ad-hoc, committed transaction that changes total deposits (positive or negative), made by
 -- staff in Django admin. Its transaction can NOT be reversed (api.py:142-146).
 -- Source: openedx_ledger/models.py:58-73 (reasons), :595-659; api.py:226-271; admin.py:271-275, :374-390.

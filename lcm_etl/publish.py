@@ -10,8 +10,10 @@ transaction; readers see the previous read model until it commits.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from sqlalchemy import Connection, Table, text
@@ -109,6 +111,8 @@ def configure_session(conn: Connection, settings: Settings) -> None:
     # 8 MB of temp_buffers they would be written out to disk and read back at every step.
     # (Settable only before a session's first temporary table; each stage has its own.)
     conn.execute(text("SELECT set_config('temp_buffers', :value, true)"), {"value": memory})
+    # The indexes a bulk load builds after its rows (merge) sort in this much memory.
+    conn.execute(text("SELECT set_config('maintenance_work_mem', :value, true)"), {"value": memory})
     # JIT compiles each big-looking query for about a second; an incremental publish is
     # dozens of queries that touch few rows, and even a full one gains little from it.
     conn.execute(text("SET LOCAL jit = off"))
@@ -125,6 +129,7 @@ def merge(
     *,
     scope: str | None,
     using: str | None = None,
+    fed: tuple[Table, ...] = (),
 ) -> tuple[int, int]:
     """Make ``target`` hold exactly ``source``'s rows within ``scope``; return (written, deleted).
 
@@ -133,6 +138,11 @@ def merge(
     USING``: a join the planner may drive from a small scope table into the target's index,
     where an ``EXISTS`` was planned as a walk through the whole target). Identical rows are not
     rewritten.
+
+    A whole-table merge into an empty ``target`` (the first full publish) is a bulk load: the
+    secondary indexes of ``target`` and of the tables its triggers write (``fed``, when empty
+    too) are dropped, the rows inserted, and the indexes built again from their definitions — one
+    sort per index instead of maintaining each row by row (see :func:`_indexes_built_after`).
     """
     key = [c.name for c in target.primary_key.columns]
     values = [c.name for c in target.columns if c.name not in key]
@@ -140,22 +150,59 @@ def merge(
     key_match = " AND ".join(f"n.{k} = t.{k}" for k in key)
     where_scope = f"({scope}) AND " if scope else ""
     joined = f" USING {using}" if using else ""
+    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in values)
+    changed = " OR ".join(f"t.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in values)
     # Identifiers come from Table metadata and code constants, never from input.
+    upsert = text(
+        f"INSERT INTO {target.fullname} AS t ({columns}) SELECT {columns} FROM {source} "  # noqa: S608
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments} WHERE {changed}"
+    )
+    if scope is None and _is_empty(conn, target):
+        with _indexes_built_after(conn, (target, *(t for t in fed if _is_empty(conn, t)))):
+            written = conn.execute(upsert).rowcount
+        return int(written), 0
     deleted = conn.execute(
         text(
             f"DELETE FROM {target.fullname} AS t{joined} WHERE {where_scope}"  # noqa: S608
             f"NOT EXISTS (SELECT 1 FROM {source} AS n WHERE {key_match})"
         )
     ).rowcount
-    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in values)
-    changed = " OR ".join(f"t.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in values)
-    written = conn.execute(
-        text(
-            f"INSERT INTO {target.fullname} AS t ({columns}) SELECT {columns} FROM {source} "  # noqa: S608
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments} WHERE {changed}"
-        )
-    ).rowcount
+    written = conn.execute(upsert).rowcount
     return int(written), int(deleted)
+
+
+def _is_empty(conn: Connection, table: Table) -> bool:
+    return not conn.execute(
+        text(f"SELECT EXISTS (SELECT 1 FROM {table.fullname})")  # noqa: S608
+    ).scalar_one()
+
+
+@contextlib.contextmanager
+def _indexes_built_after(conn: Connection, tables: tuple[Table, ...]) -> Iterator[None]:
+    """Drop the secondary indexes of ``tables`` (non-unique, backing no constraint) and create
+    them again, from PostgreSQL's own definitions, after the body has loaded the rows.
+
+    Dropping an index locks its table (ACCESS EXCLUSIVE) until the publish commits: readers of
+    the still-empty table wait for the first publish instead of seeing it empty, and never see
+    it without its indexes. The key and unique indexes stay (the upsert's conflict target)."""
+    definitions: list[str] = []
+    for table in tables:
+        indexes = conn.execute(
+            text(
+                "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS ddl "
+                "FROM pg_catalog.pg_index AS i "
+                "WHERE i.indrelid = CAST(:table AS regclass) AND NOT i.indisunique "
+                "AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint AS c "
+                "WHERE c.conindid = i.indexrelid) ORDER BY 1"
+            ),
+            {"table": table.fullname},
+        ).all()
+        for name, ddl in indexes:
+            conn.execute(text(f"DROP INDEX {name}"))  # a catalog name
+            definitions.append(ddl)
+    yield
+    for ddl in definitions:
+        conn.execute(text(ddl))
 
 
 #: The parameters a step may take, all computed once per publish.
@@ -202,6 +249,8 @@ class Merge:
     deleted: str | None = None
     using: str | None = None
     """A scope table joined into the scope's delete (see :func:`merge`)."""
+    fed: tuple[Table, ...] = ()
+    """Tables the target's triggers write: a bulk load builds their indexes after it too."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -281,6 +330,21 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "publish lcm.offer_redemption",
         (
+            # The LMS facts of the scope's learners that a redemption takes (its email's consent,
+            # its enrollment id), as sets to join: built whole on a full publish (hashed once,
+            # where a lookup per redemption cost two index probes each), by index lookups for
+            # the scope's learners otherwise.
+            Build("scope_learner", "transform/scope_learner.sql", params=("full",)),
+            Build(
+                "granted_consent",
+                "transform/granted_consent.sql",
+                params=("full",),
+            ),
+            Build(
+                "enterprise_enrollment",
+                "transform/enterprise_enrollment.sql",
+                params=("full",),
+            ),
             Build("new_offer_redemption", "transform/offer_redemption.sql"),
             Build("old_redemption", "transform/old_redemption.sql", params=("full",)),
             Build(
@@ -297,6 +361,8 @@ PHASES: tuple[Phase, ...] = (
                 scope="t.order_id IN (SELECT order_id FROM scope_order)",
                 count="redemptions_written",
                 deleted="redemptions_deleted",
+                # The search-term triggers (migration 0009) fill it from the same statement.
+                fed=(enrollment_search_term,),
             ),
         ),
         tracked="redemptions_written",
@@ -455,6 +521,7 @@ def _run_step(
             step.source,
             scope=None if full else step.scope,
             using=None if full else step.using,
+            fed=step.fed,
         )
         counts[step.count] = written
         if step.deleted is not None:

@@ -184,6 +184,12 @@ class TableSource:
                 # An incremental or targeted read resolves what it read again and now accepts,
                 # as a publish resolves the transform rejections of what it recomputes.
                 resolve_reread_rejections(ingest.conn, ingest.run_id, reader.reread)
+            if ingest.full:
+                # Fresh statistics for the tables a full pass rebuilt: without them the next
+                # publish takes "landed since run N" for a third of a table (the planner's
+                # default) and hash-joins whole landing tables where index lookups would do.
+                for table in reader.extracted:
+                    ingest.conn.execute(text(f"ANALYZE {table.raw.fullname}"))
         counts = reader.counts()
         took_part = bool(reader.extracted)
         return SourceResult(

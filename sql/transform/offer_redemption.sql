@@ -71,16 +71,12 @@ SELECT
     u.lms_user_id,
     -- Data-sharing consent (email_policy.sql): where the customer requests consent,
     -- the email only shows with the learner's granted consent for this course (key or run).
+    -- (granted_consent.sql: joined, not probed per row, so a full publish hashes it once.)
     CASE
         WHEN ep.email_visibility IN ('shown', 'shown_consent_unknown') THEN NULLIF(u.email, '')
-        WHEN ep.email_visibility = 'consent_required' AND EXISTS (
-            SELECT 1
-            FROM lcm_raw.lms_datasharingconsent AS dsc
-            WHERE dsc.enterprise_customer_id = replace(shared.enterprise_customer_uuid::text, '-', '')
-                AND dsc.username = u.username
-                AND dsc.course_id IN (shared.course_key, shared.courserun_key)
-                AND dsc.granted
-        ) THEN NULLIF(u.email, '')
+        WHEN ep.email_visibility = 'consent_required'
+            AND (course_consent.username IS NOT NULL OR run_consent.username IS NOT NULL)
+            THEN NULLIF(u.email, '')
     END AS user_email,
     shared.course_key,
     shared.courserun_key,
@@ -99,18 +95,21 @@ SELECT
     -- The admin portal's row id (issue 9): the LMS enterprise course enrollment of this learner,
     -- enterprise and course run when the LMS has one (unique there), else the order line (the
     -- seat bought). Both are fixed source ids, so a re-run never changes the value.
-    coalesce(
-        (
-            SELECT min(ece.id)
-            FROM lcm_raw.lms_enterprisecustomeruser AS ecu
-            JOIN lcm_raw.lms_enterprisecourseenrollment AS ece
-                ON ece.enterprise_customer_user_id = ecu.id
-            WHERE ecu.user_id = u.lms_user_id
-                AND ecu.enterprise_customer_id = replace(shared.enterprise_customer_uuid::text, '-', '')
-                AND ece.course_id = shared.courserun_key
-        ),
-        shared.order_line_id
-    ) AS enterprise_enrollment_id
+    -- (enterprise_enrollment.sql: the lowest such enrollment id.)
+    coalesce(ee.enterprise_enrollment_id, shared.order_line_id) AS enterprise_enrollment_id
 FROM shared
 LEFT JOIN lcm_raw.ecommerce_user AS u ON u.id = shared.user_id
 LEFT JOIN email_policy AS ep ON ep.enterprise_customer_uuid = shared.enterprise_customer_uuid
+-- Each of these has at most one row per join key, so no redemption is repeated.
+LEFT JOIN granted_consent AS course_consent
+    ON course_consent.enterprise_customer_id = replace(shared.enterprise_customer_uuid::text, '-', '')
+    AND course_consent.username = u.username
+    AND course_consent.course_id = shared.course_key
+LEFT JOIN granted_consent AS run_consent
+    ON run_consent.enterprise_customer_id = replace(shared.enterprise_customer_uuid::text, '-', '')
+    AND run_consent.username = u.username
+    AND run_consent.course_id = shared.courserun_key
+LEFT JOIN enterprise_enrollment AS ee
+    ON ee.user_id = u.lms_user_id
+    AND ee.enterprise_customer_id = replace(shared.enterprise_customer_uuid::text, '-', '')
+    AND ee.course_id = shared.courserun_key

@@ -8,12 +8,20 @@ WITH activity AS (
     FROM lcm.offer_redemption AS r
     JOIN scope_offer AS s ON s.offer_id = r.offer_id AND r.enrollment_date >= s.start_day
     UNION ALL
-    SELECT r.offer_id, (r.refunded_at AT TIME ZONE 'UTC')::date, 0, r.amount_refunded
-    FROM lcm.offer_redemption AS r
-    JOIN scope_offer AS s ON s.offer_id = r.offer_id
-    WHERE r.amount_refunded > 0
-        AND r.refunded_at IS NOT NULL
-        AND (r.refunded_at AT TIME ZONE 'UTC')::date >= s.start_day
+    -- Each offer's refunds from its start_day on, through the partial refund-day index (one
+    -- range per offer in scope, not every refunded redemption of every offer; OFFSET 0 keeps
+    -- the planner from flattening the lateral subquery back into a join).
+    SELECT s.offer_id, refund.day, 0, refund.amount_refunded
+    FROM scope_offer AS s
+    CROSS JOIN LATERAL (
+        SELECT (r.refunded_at AT TIME ZONE 'UTC')::date AS day, r.amount_refunded
+        FROM lcm.offer_redemption AS r
+        WHERE r.offer_id = s.offer_id
+            AND r.amount_refunded > 0
+            AND r.refunded_at IS NOT NULL
+            AND (r.refunded_at AT TIME ZONE 'UTC')::date >= s.start_day
+        OFFSET 0  -- noqa: AM09
+    ) AS refund
 ),
 
 daily AS (
@@ -23,10 +31,17 @@ daily AS (
 ),
 
 carried AS (
-    SELECT DISTINCT ON (d.offer_id) d.offer_id, d.cumulative_net_spent
-    FROM lcm.offer_utilization_daily AS d
-    JOIN scope_offer AS s ON s.offer_id = d.offer_id AND d.day < s.start_day
-    ORDER BY d.offer_id, d.day DESC
+    -- The last day before start_day: one backward step in the primary key per offer, not the
+    -- offer's whole history sorted.
+    SELECT s.offer_id, last_day.cumulative_net_spent
+    FROM scope_offer AS s
+    CROSS JOIN LATERAL (
+        SELECT d.cumulative_net_spent
+        FROM lcm.offer_utilization_daily AS d
+        WHERE d.offer_id = s.offer_id AND d.day < s.start_day
+        ORDER BY d.day DESC
+        LIMIT 1
+    ) AS last_day
 ),
 
 running AS (

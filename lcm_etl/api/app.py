@@ -24,6 +24,12 @@ from lcm_etl.api.cors import ListedOriginsCORSMiddleware
 from lcm_etl.api.deps import ApiState, BadRequest
 from lcm_etl.api.enrollmentreader import EnrollmentReader
 from lcm_etl.api.pagereader import PageReader
+from lcm_etl.api.pageroute import (
+    PageFastPath,
+    auth_error_response,
+    error_response,
+    unavailable_response,
+)
 from lcm_etl.api.pagination import INVALID_PAGE
 from lcm_etl.db import read_replica_engine
 from lcm_etl.settings import Settings
@@ -50,8 +56,13 @@ the compatible endpoints (whose bodies keep the original shapes).
 """
 
 
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """Build the API. Raises ``ConfigError`` when auth is on without a secret or JWKS."""
+def create_app(
+    settings: Settings, engine: Engine | None = None, *, page_fast_path: bool = True
+) -> FastAPI:
+    """Build the API. Raises ``ConfigError`` when auth is on without a secret or JWKS.
+
+    ``page_fast_path=False`` leaves the learner-credit page to FastAPI's routing, as every other
+    endpoint (the tests compare the two paths' answers; see ``api.pageroute``)."""
     authenticator = Authenticator(settings)
     if engine is None:
         # Kept connections for as many requests as the worker threads run at once: overflow
@@ -92,6 +103,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     ):
         app.include_router(router)
     _install_error_handlers(app)
+    if page_fast_path:
+        # Innermost of our middleware: the page's answers get CORS headers and are counted as
+        # the route's, like every other answer.
+        app.add_middleware(
+            PageFastPath,
+            reader=page_reader,
+            authenticator=authenticator,
+            route=next(
+                r for r in app.router.routes if getattr(r, "path", None) == routes.PAGE_PATH
+            ),
+        )
     if settings.cors_allowed_origins:
         # Inside the error handlers' middleware, so 4xx answers carry the CORS headers too (the
         # portal must be able to read a 401 to know it has to log in again).
@@ -102,14 +124,13 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
 
 def _error(status_code: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status_code, headers=headers)
+    return error_response(status_code, detail, headers)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AuthError)
     async def auth_error(request: Request, exc: AuthError) -> JSONResponse:
-        headers = {"WWW-Authenticate": 'JWT realm="api"'} if exc.status_code == 401 else None
-        return _error(exc.status_code, exc.detail, headers)
+        return auth_error_response(exc)
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest) -> JSONResponse:
@@ -137,10 +158,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(queries.ReadModelUnavailable)
     async def page_unavailable(request: Request, exc: queries.ReadModelUnavailable) -> JSONResponse:
-        log.error("read model unavailable: %s", exc)
-        return _error(
-            503, "The read model is unavailable; try again shortly.", {"Retry-After": "5"}
-        )
+        return unavailable_response(exc)
 
     @app.exception_handler(OperationalError)
     async def database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:

@@ -221,14 +221,25 @@ class Metrics:
         else:
             self.registry = request_registry
         self.register(ReadModelCollector(engine, PROBES if probes is None else probes))
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def register(self, collector: Collector) -> None:
         """Add a collector read at each scrape (e.g. one that probes another database)."""
         self.registry.register(collector)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        # The labelled children, looked up once per label set: prometheus-client's ``labels``
+        # validates and locks on every call, a good part of what counting a request cost.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -12,6 +12,16 @@ mode also makes one round trip, but its per-statement bookkeeping cost more Pyth
 than the whole script.) The rows are rendered by the same ``queries.page_answer`` as the CLI's,
 and encoded by ``queries.page_json`` (orjson), so the API's
 body and ``lcm-etl page``'s output are the same bytes.
+
+The script's text is quoted once, when the pool opens, by psycopg itself (``mogrify`` of a
+client-side cursor, with a placeholder enterprise); a request only puts its enterprise's UUID in
+the placeholder's places and sends the text as it is. Quoting the script on every request cost
+more than reading its answers: at 4.7 kB it is longer than psycopg caches the parsing of, so
+every request parsed it again, then quoted a dozen values.
+
+What this does not save: PostgreSQL parses and plans the script's SELECTs on every request (a
+simple-protocol script cannot be prepared), which costs the database more CPU than the server
+spends on the request; docs/serving.md has the measurements and the next step.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from psycopg import AsyncClientCursor, AsyncConnection, OperationalError
+from psycopg import AsyncClientCursor, AsyncConnection, AsyncCursor, OperationalError
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
@@ -57,10 +67,10 @@ class PageReader:
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
         statements = queries.page_statements()
-        # One script, one message, one round trip: the tenant transaction and the three SELECTs
-        # of `lcm-etl page`. Its values are passed as parameters and quoted by psycopg (a client-
-        # side binding cursor: the simple-query protocol, which takes several statements at
-        # once, has no server-side parameters).
+        # One script, one message, one round trip: the tenant transaction and the SELECTs of
+        # `lcm-etl page`. Its values are quoted by psycopg (a client-side binding cursor's
+        # mogrify, once: see _quote): the simple-query protocol, which takes several statements
+        # at once, has no server-side parameters.
         self._script = ";\n".join(
             (
                 _BEGIN,
@@ -82,6 +92,11 @@ class PageReader:
             **statements.offer_spend.constants,
             **statements.budget_spend.constants,
         }
+        # Stands for the enterprise in the quoted script (_quoted): a random UUID, which the
+        # constants cannot contain. A UUID's text is hex digits (and dashes), so putting a
+        # request's enterprise in its places gives what psycopg would have quoted for it.
+        self._placeholder = uuid.uuid4()
+        self._quoted: bytes | None = None
 
     async def _open(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
         async with self._lock:
@@ -94,9 +109,39 @@ class PageReader:
                     kwargs={"autocommit": True, "application_name": "lcm-etl"},
                     name="lcm-etl-page",
                 )
-                await pool.open(wait=True)
+                try:
+                    await pool.open(wait=True)
+                    async with pool.connection() as conn:
+                        self._quoted = await self._quote(conn)
+                except BaseException:
+                    await pool.close()  # its workers would keep trying to connect
+                    raise
                 self._pool = pool
             return self._pool
+
+    async def _quote(self, conn: AsyncConnection[Any]) -> bytes:
+        """The script with every value quoted by psycopg, the enterprise as the placeholder."""
+        text = AsyncClientCursor(conn).mogrify(self._script, self._parameters(self._placeholder))
+        return text.encode(conn.info.encoding)
+
+    def _parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
+        return {
+            **self._constants,
+            "enterprise": enterprise,
+            "role": queries.PORTAL_ROLE,
+            "timeout": queries.STATEMENT_TIMEOUT,
+            "setting": queries.TENANT_SETTING,
+            "tenant": str(enterprise),
+        }
+
+    def script_for(self, enterprise: uuid.UUID) -> bytes:
+        """What a request sends: the quoted script with this enterprise in it (after the pool
+        opened)."""
+        assert self._quoted is not None, "the pool is not open"
+        # psycopg quotes a UUID parameter as its 32 hex digits, the tenant setting is text.
+        return self._quoted.replace(
+            self._placeholder.hex.encode(), enterprise.hex.encode()
+        ).replace(str(self._placeholder).encode(), str(enterprise).encode())
 
     async def pool(self) -> AsyncConnectionPool[AsyncConnection[Any]]:
         """The pool, opened on first use (the enrollments page reads on it too)."""
@@ -110,19 +155,15 @@ class PageReader:
 
     async def page(self, enterprise: uuid.UUID, now: dt.datetime | None = None) -> bytes | None:
         """The page's JSON bytes, or None for an enterprise the read model does not know."""
-        pool = self._pool or await self._open()
-        parameters = {
-            **self._constants,
-            "enterprise": enterprise,
-            "role": queries.PORTAL_ROLE,
-            "timeout": queries.STATEMENT_TIMEOUT,
-            "setting": queries.TENANT_SETTING,
-            "tenant": str(enterprise),
-        }
         try:
+            # Opening is inside: a read model down at the first request is a 503 too.
+            pool = self._pool or await self._open()
+            script = self.script_for(enterprise)
             async with pool.connection() as conn:
-                cursor = AsyncClientCursor(conn, row_factory=namedtuple_row)
-                await cursor.execute(self._script, parameters)
+                cursor = AsyncCursor(conn, row_factory=namedtuple_row)
+                # No parameters: psycopg sends the text as one simple-protocol query (several
+                # statements in one message); prepare=False, a script cannot be prepared.
+                await cursor.execute(script, prepare=False)
                 results = []
                 while True:
                     if cursor.description is not None:

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from lcm_etl import queries
-from lcm_etl.api import models
+from lcm_etl.api import models, pageroute
 from lcm_etl.api.deps import (
     BadRequest,
     api_state,
@@ -77,8 +77,13 @@ def _not_found(detail: str = "Not found.") -> JSONResponse:
 page_router = APIRouter(tags=["learner credit"])
 
 
+PAGE_PATH = "/api/v1/enterprises/{enterprise_uuid}/learner-credit"
+
+
+# Declared here for OpenAPI and served here with ``create_app(page_fast_path=False)``; the app
+# answers it in plain ASGI ahead of the routing (api.pageroute), with the same answers.
 @page_router.get(
-    "/api/v1/enterprises/{enterprise_uuid}/learner-credit",
+    PAGE_PATH,
     response_model=models.LearnerCreditPage,
     responses=ERRORS,
     summary="Everything the Learner Credit Management page shows, in one answer",
@@ -98,12 +103,8 @@ async def learner_credit(
 
 
 def _page_headers(body: bytes) -> dict[str, str]:
-    """``X-Data-As-Of`` from the body's own ``data_as_of`` (its last key, rendered last)."""
-    marker = body.rfind(b'"data_as_of":"')
-    if marker < 0:
-        return {}
-    start = marker + len(b'"data_as_of":"')
-    return {DATA_AS_OF_HEADER: body[start : body.index(b'"', start)].decode()}
+    as_of = pageroute.data_as_of(body)
+    return {} if as_of is None else {DATA_AS_OF_HEADER: as_of.decode()}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""The page against the HTTP floor only, on a read model that is already there.
+
+``python -m lcm_etl.bench.page_floor [--requests N] [--rounds R]`` starts ``lcm-etl serve`` and the
+bench's floor server (``lcm_etl.bench.baseline``: ``/ping`` of a bare FastAPI app) against
+``LCM_DATABASE_URL``, then measures the page of the median and the largest enterprise and the
+floor at 1 and 16 clients, alternating page and floor within each round so that both meet the
+same load on a shared machine. It prints each measurement as one JSON line (with the machine's
+load average) and the page/floor ratios of the goals. Minutes instead of ``lcm-etl bench``'s
+full run: the loop for working on the request path. It asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from lcm_etl.bench.api import (
+    CONCURRENCY,
+    _page_path,
+    _pick_enterprises,
+    _PostgresWatch,
+    _server_env,
+    bench_engine,
+)
+from lcm_etl.bench.baseline import FLOOR_PATH
+from lcm_etl.bench.load import (
+    BASELINE_SERVER,
+    PAGE_SERVER,
+    LoadResult,
+    measure_load,
+    running_server,
+)
+from lcm_etl.settings import load_settings
+
+
+def _line(kind: str, result: LoadResult) -> dict[str, Any]:
+    return {
+        "answer": kind,
+        **result.as_json(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--requests", type=int, default=500, help="per measurement")
+    parser.add_argument("--rounds", type=int, default=1, help="page/floor alternations")
+    parser.add_argument("--log-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if settings.database_url is None:
+        sys.exit("LCM_DATABASE_URL is not set: point it at a read model after a full pass.")
+    engine = bench_engine(make_url(settings.database_url))
+    typical, largest = _pick_enterprises(engine)
+    log_dir = args.log_dir or settings.data_dir / "bench" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = _server_env(settings)
+    watch = _PostgresWatch(engine)
+    measured: dict[str, list[LoadResult]] = {}
+    with (
+        running_server(PAGE_SERVER, env, log_dir / "page-server.log") as page_server,
+        running_server(BASELINE_SERVER, env, log_dir / "baseline-server.log") as floor_server,
+    ):
+        for _ in range(args.rounds):
+            for clients in CONCURRENCY:
+                runs = (
+                    ("floor", floor_server, FLOOR_PATH),
+                    ("page, typical", page_server, _page_path(typical.uuid)),
+                    ("page, largest", page_server, _page_path(largest.uuid)),
+                )
+                for kind, server, path in runs:
+                    result = measure_load(
+                        server,
+                        path,
+                        concurrency=clients,
+                        requests=args.requests,
+                        warmup=20,
+                        time_budget=60.0,
+                        database=watch,
+                    )
+                    measured.setdefault(f"{kind}, c{clients}", []).append(result)
+                    print(json.dumps(_line(kind, result)), flush=True)
+    engine.dispose()
+    for clients in CONCURRENCY:
+        floor = measured[f"floor, c{clients}"]
+        for kind in ("page, typical", "page, largest"):
+            page = measured[f"{kind}, c{clients}"]
+            p50 = statistics.median(p.p50_ms / f.p50_ms for p, f in zip(page, floor, strict=True))
+            rps = statistics.median(
+                p.requests_per_second / f.requests_per_second
+                for p, f in zip(page, floor, strict=True)
+            )
+            cpu = statistics.median(p.cpu.server_ms for p in page if p.cpu is not None)
+            print(
+                f"{kind}, {clients} client(s): p50 {p50:.2f}x the floor's, "
+                f"req/s {rps:.0%} of the floor's, server CPU {cpu:.2f} ms/request"
+            )
+
+
+if __name__ == "__main__":
+    main()

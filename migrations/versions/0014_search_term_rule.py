@@ -10,7 +10,7 @@ into the calling statement (a VALUES scan per row, no function call per row). It
 the table's row type: the triggers' transition tables have it too.
 
 Revision ID: 0014
-Revises: 0018
+Revises: 0019
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

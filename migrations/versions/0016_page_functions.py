@@ -13,7 +13,7 @@ uuid gives nothing). STABLE; result columns pinned to the tables' types. Only ``
 (and the owner) may execute them. The text is ``sql/functions/<name>.sql``, inlined (frozen).
 
 Revision ID: 0016
-Revises: 0018
+Revises: 0014
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0018"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

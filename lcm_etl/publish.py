@@ -129,7 +129,7 @@ def merge(
     *,
     scope: str | None,
     using: str | None = None,
-    fed: tuple[Table, ...] = (),
+    fed: tuple[Feed, ...] = (),
 ) -> tuple[int, int]:
     """Make ``target`` hold exactly ``source``'s rows within ``scope``; return (written, deleted).
 
@@ -141,8 +141,10 @@ def merge(
 
     A whole-table merge into an empty ``target`` (the first full publish) is a bulk load: the
     secondary indexes of ``target`` and of the tables its triggers write (``fed``, when empty
-    too) are dropped, the rows inserted, and the indexes built again from their definitions — one
-    sort per index instead of maintaining each row by row (see :func:`_indexes_built_after`).
+    too) are dropped, the rows inserted with those triggers disabled, each fed table filled from
+    the loaded rows in one statement (its ``fill``), and the indexes built again from their
+    definitions — one sort per index and one aggregate per fed table instead of maintaining each
+    row by row (see :func:`_indexes_built_after`, :func:`_triggers_disabled`).
     """
     key = [c.name for c in target.primary_key.columns]
     values = [c.name for c in target.columns if c.name not in key]
@@ -158,8 +160,13 @@ def merge(
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments} WHERE {changed}"
     )
     if scope is None and _is_empty(conn, target):
-        with _indexes_built_after(conn, (target, *(t for t in fed if _is_empty(conn, t)))):
-            written = conn.execute(upsert).rowcount
+        bulk_fed = tuple(feed for feed in fed if _is_empty(conn, feed.table))
+        with _indexes_built_after(conn, (target, *(feed.table for feed in bulk_fed))):
+            triggers = tuple(name for feed in bulk_fed for name in feed.triggers)
+            with _triggers_disabled(conn, target, triggers):
+                written = conn.execute(upsert).rowcount
+            for feed in bulk_fed:
+                conn.execute(text(sqlfiles.load(feed.fill)))
         return int(written), 0
     deleted = conn.execute(
         text(
@@ -203,6 +210,44 @@ def _indexes_built_after(conn: Connection, tables: tuple[Table, ...]) -> Iterato
     yield
     for ddl in definitions:
         conn.execute(text(ddl))
+
+
+@contextlib.contextmanager
+def _triggers_disabled(conn: Connection, table: Table, triggers: tuple[str, ...]) -> Iterator[None]:
+    """Disable ``triggers`` of ``table`` for the body, in the publish's transaction.
+
+    Only for a bulk load: ``ALTER TABLE … DISABLE TRIGGER`` takes a SHARE ROW EXCLUSIVE lock
+    (every writer waits for the publish to commit), and the bulk load already holds ACCESS
+    EXCLUSIVE on the empty table from dropping its indexes, so no row can slip past the disabled
+    triggers; the change is transactional, so a rollback enables them again.
+    Disabled, a statement trigger also stops capturing its transition table (a tuplestore of
+    every inserted row), which a trigger that merely returned early would still pay for."""
+    for name in triggers:
+        conn.execute(text(f"ALTER TABLE {table.fullname} DISABLE TRIGGER {name}"))  # constants
+    yield
+    for name in triggers:
+        conn.execute(text(f"ALTER TABLE {table.fullname} ENABLE TRIGGER {name}"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Feed:
+    """A table that ``triggers`` of a merge target keep from its rows. A bulk load of the target
+    (both empty) disables them and fills the table once from the loaded rows with ``sql/<fill>``,
+    which must give exactly the rows the triggers would have."""
+
+    table: Table
+    triggers: tuple[str, ...]
+    fill: str
+
+
+#: lcm.enrollment_search_term, kept by the statement triggers of migration 0009 on
+#: lcm.offer_redemption; both they and the fill derive terms with lcm.enrollment_search_terms_of
+#: (migration 0014). The upsert of a bulk load fires INSERT and UPDATE statement triggers.
+SEARCH_TERMS = Feed(
+    enrollment_search_term,
+    triggers=("enrollment_search_term_insert", "enrollment_search_term_update"),
+    fill="transform/enrollment_search_term_fill.sql",
+)
 
 
 #: The parameters a step may take, all computed once per publish.
@@ -249,8 +294,9 @@ class Merge:
     deleted: str | None = None
     using: str | None = None
     """A scope table joined into the scope's delete (see :func:`merge`)."""
-    fed: tuple[Table, ...] = ()
-    """Tables the target's triggers write: a bulk load builds their indexes after it too."""
+    fed: tuple[Feed, ...] = ()
+    """Tables the target's triggers write: a bulk load fills them in one statement and builds
+    their indexes after it too."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -362,7 +408,7 @@ PHASES: tuple[Phase, ...] = (
                 count="redemptions_written",
                 deleted="redemptions_deleted",
                 # The search-term triggers (migration 0009) fill it from the same statement.
-                fed=(enrollment_search_term,),
+                fed=(SEARCH_TERMS,),
             ),
         ),
         tracked="redemptions_written",

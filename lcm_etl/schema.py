@@ -50,10 +50,12 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 #: The SQL functions the migrations create, by signature (the migration test checks each one).
 #: ``lcm.balance_state(max_discount, amount_spent, low_balance_fraction, no_balance_amount)``:
-#: the balance-state rule (migration 0006).
+#: the balance-state rule (migration 0006). ``lcm.enrollment_search_terms_of(redemption)``: the
+#: search terms a redemption contributes, for the term triggers and the bulk fill (migration 0014).
 FUNCTIONS = (
     "lcm.balance_state(numeric, numeric, numeric, numeric)",
     "lcm.jsonb_or_text(text)",
+    "lcm.enrollment_search_terms_of(lcm.offer_redemption)",
     # The page's SELECTs, planned once per session (migration 0016).
     "lcm.page_offers(uuid)",
     "lcm.page_eligibility(uuid)",

@@ -160,6 +160,12 @@ class Settings(BaseSettings):
     ``https://learning.example.com``): each transaction's ``courseware_url`` is this joined with
     ``course/<content_key>/home`` (``urljoin``, as the service does). Unset: ``courseware_url`` is
     null (lcm-etl cannot know the address)."""
+    enterprise_subsidy_url: str | None = None
+    """enterprise-subsidy's own address (its ``ENTERPRISE_SUBSIDY_URL``, such as
+    ``https://enterprise-subsidy.example.com``): each transaction's ``transaction_status_api_url``
+    is ``urljoin`` of this and ``/api/v1/transactions/<uuid>/``, as the service renders it (so any
+    path on this address is dropped, as there). Unset: ``transaction_status_api_url`` is null —
+    lcm-etl serves no transaction status endpoint, so a link to itself would be a dead one."""
     cors_allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     """Comma list of exact origins (``https://portal.example.com``) whose pages may call the API
     with credentials (the admin portal). Empty: no cross-origin access."""
@@ -244,6 +250,11 @@ class Settings(BaseSettings):
     def _check_learning_url(cls, value: str | None) -> str | None:
         # Kept as written: urljoin treats a trailing slash as the service does.
         return _check_base_url(value, "https://learning.example.com")
+
+    @field_validator("enterprise_subsidy_url")
+    @classmethod
+    def _check_enterprise_subsidy_url(cls, value: str | None) -> str | None:
+        return _check_base_url(value, "https://enterprise-subsidy.example.com")
 
     @field_validator("cors_allowed_origins", mode="before")
     @classmethod

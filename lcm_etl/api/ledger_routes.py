@@ -137,7 +137,8 @@ def list_policies(
     request: Request,
     authorization: AuthorizationValue,
     enterprise_customer_uuid: Annotated[
-        str | None, Query(description="Required: the enterprise customer UUID.")
+        str | None,
+        Query(description="Required (missing: 403, as the service): the enterprise customer UUID."),
     ] = None,
     active: Annotated[str | None, Query(description="`true` or `false`.")] = None,
     policy_type: Annotated[str | None, Query(description="A policy class name.")] = None,
@@ -146,7 +147,9 @@ def list_policies(
 ) -> JSONResponse:
     principal = _principal(request, authorization)
     if not enterprise_customer_uuid:
-        raise BadRequest("enterprise_customer_uuid: this query parameter is required.")
+        # enterprise-access checks the permission on this parameter before its filter requires
+        # it: with no enterprise every rule fails, so the answer is 403 for everyone, operators too.
+        raise AuthError(403, f"MISSING: {POLICY_READ}")
     customer = parse_enterprise_uuid(enterprise_customer_uuid)
     state = api_state(request)
     state.authenticator.authorize(principal, customer, POLICY_READ, _roles(POLICY_READ))
@@ -297,7 +300,6 @@ def list_transactions(
     default_size, max_size = TRANSACTIONS_PAGE
     requested = page_request(page, page_size, default_size=default_size, max_size=max_size)
     app_state = api_state(request)
-    status_url = str(request.base_url) + "api/v1/transactions/"
     with queries.tenant_transaction(app_state.engine, owner) as conn:
         if not lq.subsidy_visible(conn, key):
             # A soft-deleted subsidy is hidden by every enterprise-subsidy API.
@@ -310,7 +312,7 @@ def list_transactions(
             requested,
             where=where,
             ordering=ordering,
-            status_url=status_url,
+            subsidy_url=app_state.settings.enterprise_subsidy_url,
             learning_url=app_state.settings.frontend_app_learning_url,
         )
         aggregates = None

@@ -239,12 +239,22 @@ def courseware_url(learning_url: str | None, content_key: str | None) -> str | N
     return urljoin(learning_url, f"course/{content_key}/home")
 
 
+def transaction_status_api_url(subsidy_url: str | None, transaction_uuid: uuid.UUID) -> str | None:
+    """enterprise-subsidy's ``transaction_status_api_url``: ``urljoin(ENTERPRISE_SUBSIDY_URL,
+    reverse("api:v1:transaction-detail", args=[uuid]))`` — an absolute path, so the join keeps
+    only the address's scheme and host (and port). Null when that address is not configured:
+    lcm-etl serves no transaction status endpoint to point at instead."""
+    if subsidy_url is None:
+        return None
+    return urljoin(subsidy_url, f"/api/v1/transactions/{transaction_uuid}/")
+
+
 def _metadata(value: Any) -> Any:
     return {} if value is None else value
 
 
 def transaction_json(
-    row: Any, status_url: str | None, learning_url: str | None = None
+    row: Any, subsidy_url: str | None, learning_url: str | None = None
 ) -> dict[str, Any]:
     """``TransactionSerializer``'s shape, with the nested reversal; ``external_reference`` is the
     ids of the transaction's external (Exec Ed) references, as DRF renders that reverse
@@ -280,7 +290,7 @@ def transaction_json(
         "modified": iso_datetime(row.modified),
         "reversal": reversal,
         "external_reference": list(row.external_reference),
-        "transaction_status_api_url": f"{status_url}{key}/" if status_url else None,
+        "transaction_status_api_url": transaction_status_api_url(subsidy_url, row.transaction_uuid),
         "courseware_url": courseware_url(learning_url, row.content_key),
     }
 
@@ -292,7 +302,7 @@ def transactions_page(
     *,
     where: TransactionFilter,
     ordering: str | None,
-    status_url: str | None,
+    subsidy_url: str | None,
     learning_url: str | None = None,
 ) -> Page:
     query = _transaction_query(subsidy_uuid, where)
@@ -301,7 +311,7 @@ def transactions_page(
         count,
         number,
         request.size,
-        [transaction_json(r, status_url, learning_url) for r in rows],
+        [transaction_json(r, subsidy_url, learning_url) for r in rows],
     )
 
 

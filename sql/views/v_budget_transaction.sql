@@ -1,7 +1,8 @@
 -- v_budget_transaction: one row per ledger transaction of a landed subsidy (redemptions,
 -- deposits, adjustments), with the budget's name, the amount in dollars with the sign the admin
--- portal shows (a redemption is spend, positive), and its refund.
--- Columns: docs/data-dictionary.md. Created by migration 0012; a change ships in a new revision.
+-- portal shows (a redemption is spend, positive), its refund and its external order ids.
+-- Columns: docs/data-dictionary.md. Created by migration 0012, external_reference added by 0019;
+-- a change ships in a new revision.
 CREATE OR REPLACE VIEW lcm.v_budget_transaction AS
 SELECT
     t.enterprise_customer_uuid,
@@ -24,6 +25,7 @@ SELECT
     t.reversal_uuid IS NOT NULL AS is_reversed,
     t.reversal_quantity_cents / 100.0 AS refunded_usd,
     t.reversal_created AS reversed_at,
-    t.state IN ('created', 'pending', 'committed') AS counts_as_spent
+    t.state IN ('created', 'pending', 'committed') AS counts_as_spent,
+    t.external_reference
 FROM lcm.budget_transaction AS t
 LEFT JOIN lcm.budget AS b ON b.policy_uuid = t.policy_uuid;

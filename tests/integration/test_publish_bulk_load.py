@@ -36,13 +36,50 @@ def _terms(engine: Engine) -> list[tuple[object, ...]]:
     return sorted((tuple(r) for r in rows), key=repr)
 
 
+#: The term table as migration 0009 first defined it, computed here from the redemptions without
+#: lcm.enrollment_search_terms_of: the oracle for both the triggers and the bulk fill.
+TERMS_BY_0009_RULE = """
+SELECT r.enterprise_customer_uuid, v.field, v.term, r.offer_id, lower(v.term),
+       count(*), count(r.course_list_price)
+FROM lcm.offer_redemption AS r
+CROSS JOIN LATERAL (VALUES ('user_email', r.user_email), ('course_title', r.course_title))
+    AS v (field, term)
+WHERE v.term IS NOT NULL
+GROUP BY 1, 2, 3, 4
+"""
+
+
+def _terms_by_0009_rule(engine: Engine) -> list[tuple[object, ...]]:
+    with engine.connect() as conn:
+        rows = conn.execute(text(TERMS_BY_0009_RULE)).all()
+    return sorted((tuple(r) for r in rows), key=repr)
+
+
+def _search_term_triggers(engine: Engine) -> dict[str, str]:
+    """The term triggers on lcm.offer_redemption and whether each is enabled ('O': origin)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT tgname, tgenabled FROM pg_trigger "
+                "WHERE tgrelid = 'lcm.offer_redemption'::regclass "
+                "AND tgname LIKE 'enrollment_search_term%'"
+            )
+        ).all()
+    return dict(rows)
+
+
 def test_a_full_pass_into_an_empty_read_model_leaves_every_index(golden_settings, engine) -> None:
     _, settings = golden_settings
     migrated = _indexes(engine)
     assert "ix_offer_redemption_order_id" in migrated  # the bulk load drops and rebuilds it
+    triggers = _search_term_triggers(engine)
+    assert set(triggers.values()) == {"O"}
+    assert len(triggers) == 4
     result = pipeline.run_pass(settings, mode="full", trigger="manual")
     assert result.publish.counts["redemptions_written"] > 0
     assert _indexes(engine) == migrated
+    # The bulk load disabled the insert and update triggers: they are enabled again.
+    assert _search_term_triggers(engine) == triggers
     with engine.connect() as conn:
         # The rebuilt indexes are valid and serve the queries (none left half-built).
         invalid = conn.execute(
@@ -66,7 +103,10 @@ def test_bulk_loaded_and_merged_read_models_are_the_same(
     reliability._change_the_source(builder)
     pipeline.run_pass(settings, mode="incremental", trigger="manual")
     incremental, incremental_terms = snapshot(engine), _terms(engine)
-    assert incremental_terms  # the triggers filled it
+    assert incremental_terms  # the bulk fill, then the triggers, filled it
+    # Both against the rule as 0009 wrote it: equal bulk and incremental tables are not enough,
+    # the incremental one starts from the bulk fill and would inherit a wrong count.
+    assert incremental_terms == _terms_by_0009_rule(engine)
 
     merged = pipeline.run_pass(settings, mode="full", trigger="manual")
     assert merged.publish.counts["redemptions_written"] == 0  # a merge: nothing changed
@@ -95,6 +135,74 @@ def test_bulk_loaded_and_merged_read_models_are_the_same(
         _drop_database(pg_admin_url, name)
 
 
+def test_a_bulk_load_fills_the_terms_in_one_statement_with_the_triggers_off(
+    golden_settings, engine, monkeypatch
+) -> None:
+    """The terms after a bulk load come from the fill alone (the triggers skip the load): without
+    the fill the table stays empty, with it the table is the 0009 rule's."""
+    _, settings = golden_settings
+    from lcm_etl import publish, sqlfiles
+
+    real_load = sqlfiles.load
+
+    def without_fill(name: str) -> str:
+        return "SELECT 1" if name == publish.SEARCH_TERMS.fill else real_load(name)
+
+    monkeypatch.setattr(sqlfiles, "load", without_fill)
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM lcm.offer_redemption")).scalar_one() > 0
+    assert _terms(engine) == []
+
+    monkeypatch.setattr(sqlfiles, "load", real_load)
+    with engine.begin() as conn:  # empty again: the next full pass is a bulk load
+        conn.execute(text("TRUNCATE lcm.offer_redemption"))  # its trigger empties the terms
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    terms = _terms(engine)
+    assert terms
+    assert terms == _terms_by_0009_rule(engine)
+
+
+#: Redemptions the golden source lacks, made from its own: no list price, no email, an email in
+#: another case (a term of its own with the same folded form), no course title.
+EDGE_CASES = """
+UPDATE lcm.offer_redemption SET
+    course_list_price = CASE WHEN order_line_id % 3 = 0 THEN NULL ELSE course_list_price END,
+    user_email = CASE order_line_id % 5 WHEN 0 THEN NULL WHEN 1 THEN upper(user_email)
+                 ELSE user_email END,
+    course_title = CASE WHEN order_line_id % 7 = 0 THEN NULL ELSE course_title END
+"""
+
+
+def test_triggers_and_bulk_fill_follow_the_0009_rule_on_edge_cases(golden_settings, engine) -> None:
+    """Nulls and case variants, kept by the triggers row by row, then bulk-loaded anew through
+    publish.merge: both give the term table of the rule as 0009 wrote it."""
+    _, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    from lcm_etl import publish
+    from lcm_etl.schema import offer_redemption
+
+    with engine.begin() as conn:
+        conn.execute(text(EDGE_CASES))  # the update trigger keeps the terms
+        unpriced = conn.execute(
+            text("SELECT count(*) FROM lcm.offer_redemption WHERE course_list_price IS NULL")
+        ).scalar_one()
+        assert unpriced > 0
+    by_triggers = _terms(engine)
+    assert by_triggers == _terms_by_0009_rule(engine)
+
+    with engine.begin() as conn:
+        conn.execute(
+            text("CREATE TEMP TABLE edge_redemption ON COMMIT DROP AS TABLE lcm.offer_redemption")
+        )
+        conn.execute(text("TRUNCATE lcm.offer_redemption"))  # its trigger empties the terms
+        written, _ = publish.merge(
+            conn, offer_redemption, "edge_redemption", scope=None, fed=(publish.SEARCH_TERMS,)
+        )
+        assert written > 0
+    assert _terms(engine) == by_triggers
+
+
 def test_a_failed_bulk_load_keeps_the_indexes(golden_settings, engine, monkeypatch) -> None:
     """The bulk load runs in the publish's transaction: when the publish fails after it, the
     dropped indexes come back with the rollback."""
@@ -109,5 +217,6 @@ def test_a_failed_bulk_load_keeps_the_indexes(golden_settings, engine, monkeypat
     with pytest.raises(pipeline.PassFailed):
         pipeline.run_pass(settings, mode="full", trigger="manual")
     assert _indexes(engine) == migrated
+    assert set(_search_term_triggers(engine).values()) == {"O"}  # enabled again by the rollback
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM lcm.offer_redemption")).scalar_one() == 0

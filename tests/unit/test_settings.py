@@ -34,6 +34,9 @@ def test_defaults_are_the_admin_portal_thresholds(monkeypatch) -> None:
         ("LCM_PUBLIC_BASE_URL", "https://lcm.example.com/?a=1", "LCM_PUBLIC_BASE_URL"),
         ("LCM_FRONTEND_APP_LEARNING_URL", "learning.example.com", "LCM_FRONTEND_APP_LEARNING_URL"),
         ("LCM_FRONTEND_APP_LEARNING_URL", "javascript:x", "LCM_FRONTEND_APP_LEARNING_URL"),
+        ("LCM_ENTERPRISE_SUBSIDY_URL", "subsidy.example.com", "LCM_ENTERPRISE_SUBSIDY_URL"),
+        ("LCM_ENTERPRISE_SUBSIDY_URL", "ftp://subsidy.example.com", "LCM_ENTERPRISE_SUBSIDY_URL"),
+        ("LCM_ENTERPRISE_SUBSIDY_URL", "https://s.example.com/?a=1", "LCM_ENTERPRISE_SUBSIDY_URL"),
     ],
 )
 def test_a_bad_value_names_its_variable(monkeypatch, variable, value, message) -> None:

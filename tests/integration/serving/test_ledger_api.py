@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from lcm_etl import pipeline, queries
 from lcm_etl.api import create_app
@@ -28,6 +28,7 @@ P1, P2, P3, P5, P6 = (dashed(f"policy:P{i}") for i in (1, 2, 3, 5, 6))
 S1, S2 = dashed("subsidy:S1"), dashed("subsidy:S2")
 CONFIG_P2 = dashed("configuration:P2")
 LEARNING = "https://learning.example.com"
+SUBSIDY_SERVICE = "https://enterprise-subsidy.example.com"
 ADMIN = admin_of(ACME)
 STRANGER = admin_of(OTHER)
 LEARNER = {"Authorization": f"JWT {make_token([f'enterprise_learner:{ACME}'])}"}
@@ -45,7 +46,10 @@ def api(make_settings, api_settings, sqlite_source_url, engine) -> Iterator[Test
         ecommerce_database_url=url, subsidy_database_url=url, access_database_url=url
     )
     pipeline.run_pass(settings, mode="full", trigger="manual")
-    app = create_app(api_settings(frontend_app_learning_url=LEARNING), engine=engine)
+    app = create_app(
+        api_settings(frontend_app_learning_url=LEARNING, enterprise_subsidy_url=SUBSIDY_SERVICE),
+        engine=engine,
+    )
     with TestClient(app) as client:
         yield client
 
@@ -111,7 +115,13 @@ def test_budget_list_paging_is_capped_at_ten(api: TestClient) -> None:
 def test_budget_list_permissions(api: TestClient) -> None:
     url = "/api/v1/subsidy-access-policies/"
     assert api.get(url, params={"enterprise_customer_uuid": str(ACME)}).status_code == 401
-    assert api.get(url, headers=ADMIN).status_code == 400
+    # enterprise-access checks the permission on the missing enterprise first: 403, even for an
+    # operator (every rule needs an enterprise), not its filter's 400.
+    for headers in (ADMIN, OPERATOR):
+        for params in ({}, {"enterprise_customer_uuid": ""}):
+            missing = api.get(url, params=params, headers=headers)
+            assert missing.status_code == 403
+            assert missing.json() == {"detail": "MISSING: subsidy_access_policy.has_read_access"}
     other = api.get(url, params={"enterprise_customer_uuid": str(ACME)}, headers=STRANGER)
     assert other.status_code == 403
     assert other.json() == {"detail": "MISSING: subsidy_access_policy.has_read_access"}
@@ -193,6 +203,10 @@ def test_spent_table_with_the_portals_params(api: TestClient) -> None:
     assert refunded["courseware_url"] == (
         f"{LEARNING}/course/course-v1:edX+p1-refunded+2T2026/home"
     )
+    # enterprise-subsidy's own transaction status endpoint, never this server.
+    assert refunded["transaction_status_api_url"] == (
+        f"{SUBSIDY_SERVICE}/api/v1/transactions/{refunded['uuid']}/"
+    )
     assert rows["Course p1-committed"]["reversal"] is None
     # newest first by default
     created = [row["created"] for row in body["results"]]
@@ -208,6 +222,24 @@ def test_spent_rows_list_their_external_references(api: TestClient) -> None:
     ]
 
 
+def test_analysts_view_of_transactions_carries_the_external_references(
+    api: TestClient, engine: Engine
+) -> None:
+    """lcm.v_budget_transaction shows each transaction's external order ids (its last column), the
+    same list the Spent table gives; the analysts' role reads it."""
+    spent = _transactions(api, S1, state="committed", subsidy_access_policy_uuid=P2).json()
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SET LOCAL ROLE lcm_reader"))
+        view = conn.execute(text("SELECT * FROM lcm.v_budget_transaction"))
+        columns = list(view.keys())
+        by_uuid = {str(row.transaction_uuid): row.external_reference for row in view}
+    assert columns[-1] == "external_reference"
+    for row in spent["results"]:
+        assert by_uuid[row["uuid"]] == row["external_reference"] == ["geag-order-1", "geag-order-2"]
+    # Every other transaction (deposits, other redemptions) has an empty list, not null.
+    assert [refs for refs in by_uuid.values() if refs != []] == [["geag-order-1", "geag-order-2"]]
+
+
 def test_no_learning_mfe_address_no_courseware_url(
     api: TestClient, api_settings, engine: Engine
 ) -> None:
@@ -215,6 +247,8 @@ def test_no_learning_mfe_address_no_courseware_url(
         body = _transactions(client, S1, state="committed").json()
     assert body["results"]
     assert {row["courseware_url"] for row in body["results"]} == {None}
+    # No enterprise-subsidy address: null, not a link to this server (which has no such endpoint).
+    assert {row["transaction_status_api_url"] for row in body["results"]} == {None}
 
 
 def test_spent_aggregates_are_the_budgets_spent(api: TestClient) -> None:

@@ -19,9 +19,9 @@ the placeholder's places and sends the text as it is. Quoting the script on ever
 more than reading its answers: at 4.7 kB it is longer than psycopg caches the parsing of, so
 every request parsed it again, then quoted a dozen values.
 
-What this does not save: PostgreSQL parses and plans the script's SELECTs on every request (a
-simple-protocol script cannot be prepared), which costs the database more CPU than the server
-spends on the request; docs/serving.md has the measurements and the next step.
+The SELECTs are PL/pgSQL functions (migration 0016): a simple-protocol script cannot be prepared,
+and PostgreSQL planned the six SELECTs on every request, which cost the database more CPU than the
+server spent on the request; a function's plan is kept per session (docs/serving.md).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
 
 from lcm_etl import queries
+from lcm_etl.forecast import WINDOW_DAYS
 from lcm_etl.settings import Settings
 
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -44,6 +45,16 @@ _TENANT = (
     "SELECT set_config('role', %(role)s, true) AS role, "
     "set_config('statement_timeout', %(timeout)s, true) AS timeout, "
     "set_config(%(setting)s, %(tenant)s, true) AS tenant"
+)
+
+# The page's SELECTs (queries.page_statements), as the functions of migration 0016.
+_PAGE_CALLS = (
+    "SELECT * FROM lcm.page_offers(%(enterprise)s)",
+    "SELECT * FROM lcm.page_eligibility(%(enterprise)s)",
+    "SELECT * FROM lcm.page_data_as_of(%(enterprise)s)",
+    "SELECT * FROM lcm.page_budgets(%(enterprise)s)",
+    "SELECT * FROM lcm.page_offer_spend(%(enterprise)s, %(window_days)s)",
+    "SELECT * FROM lcm.page_budget_spend(%(enterprise)s, %(window_days)s)",
 )
 
 
@@ -66,32 +77,16 @@ class PageReader:
         self._max_size = max_size
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
-        statements = queries.page_statements()
-        # One script, one message, one round trip: the tenant transaction and the SELECTs of
-        # `lcm-etl page`. Its values are quoted by psycopg (a client-side binding cursor's
-        # mogrify, once: see _quote): the simple-query protocol, which takes several statements
-        # at once, has no server-side parameters.
-        self._script = ";\n".join(
-            (
-                _BEGIN,
-                _TENANT,
-                statements.offers.sql,
-                statements.eligibility.sql,
-                statements.data_as_of.sql,
-                statements.budgets.sql,
-                statements.offer_spend.sql,
-                statements.budget_spend.sql,
-                "COMMIT",
-            )
-        )
-        self._constants = {
-            **statements.offers.constants,
-            **statements.eligibility.constants,
-            **statements.data_as_of.constants,
-            **statements.budgets.constants,
-            **statements.offer_spend.constants,
-            **statements.budget_spend.constants,
-        }
+        # One script, one message, one round trip: the tenant transaction and the page's six
+        # SELECTs, each a PL/pgSQL function of migration 0016 (sql/functions/page_*.sql) whose
+        # plan PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
+        # planning the SELECTs themselves on every request cost the database more CPU than the
+        # server spent on it. The functions run the SELECTs of `lcm-etl page`
+        # (queries.page_statements) as the invoker, so row-level security applies as before.
+        # Its values are quoted by psycopg (a client-side binding cursor's mogrify, once: see
+        # _quote): the simple-query protocol, which takes several statements at once, has no
+        # server-side parameters.
+        self._script = ";\n".join((_BEGIN, _TENANT, *_PAGE_CALLS, "COMMIT"))
         # Stands for the enterprise in the quoted script (_quoted): a random UUID, which the
         # constants cannot contain. A UUID's text is hex digits (and dashes), so putting a
         # request's enterprise in its places gives what psycopg would have quoted for it.
@@ -126,8 +121,8 @@ class PageReader:
 
     def _parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
         return {
-            **self._constants,
             "enterprise": enterprise,
+            "window_days": WINDOW_DAYS,
             "role": queries.PORTAL_ROLE,
             "timeout": queries.STATEMENT_TIMEOUT,
             "setting": queries.TENANT_SETTING,

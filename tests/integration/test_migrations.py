@@ -126,6 +126,47 @@ def test_the_migrations_build_exactly_the_declared_views(engine) -> None:
     )
 
 
+def _declared_functions() -> dict[str, str]:
+    folder = resources.files(sqlfiles.SQL_PACKAGE) / "functions"
+    return {
+        entry.name.removesuffix(".sql"): entry.read_text(encoding="utf-8")
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
+    }
+
+
+def _function_definitions(conn, names) -> dict[str, str]:
+    rows = conn.execute(
+        text(
+            "SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc AS p "
+            "JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = 'lcm' AND p.proname = ANY(:names)"
+        ),
+        {"names": list(names)},
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def test_the_migrations_build_exactly_the_declared_functions(engine) -> None:
+    """Editing ``sql/functions/<function>.sql`` without a revision that applies the new text fails
+    here (as for the views: the declared text is applied in a rolled-back transaction and
+    PostgreSQL's own rendering of both is compared)."""
+    declared = _declared_functions()
+    assert declared, "no sql/functions/ in the package"
+    with engine.connect() as conn:
+        migrated = _function_definitions(conn, declared)
+        assert sorted(migrated) == sorted(declared)
+        for name, create in declared.items():
+            conn.execute(text(f"DROP FUNCTION lcm.{name}"))
+            conn.exec_driver_sql(create)
+        wanted = _function_definitions(conn, declared)
+        conn.rollback()
+    stale = sorted(name for name in declared if migrated[name] != wanted[name])
+    assert stale == [], (
+        f"functions {stale} differ from sql/functions/: ship the new text in a new Alembic revision"
+    )
+
+
 # Names through which a revision could read a file at run time.
 FILE_ACCESS = {"open", "read_text", "read_bytes", "Path", "__file__", "pathlib", "resources"}
 FILE_ACCESS |= {"sqlfiles", "lcm_etl.sqlfiles", "importlib.resources"}

@@ -228,3 +228,102 @@ def test_the_roles_cannot_log_in(engine: Engine) -> None:
         ("lcm_portal", False, False, False),
         ("lcm_reader", False, False, False),
     ]
+
+
+# --- the page's functions (migration 0016) -------------------------------------------------------
+
+PAGE_FUNCTION_CALLS = {
+    "lcm.page_offers(uuid)": "SELECT * FROM lcm.page_offers(:e)",
+    "lcm.page_eligibility(uuid)": "SELECT * FROM lcm.page_eligibility(:e)",
+    "lcm.page_budgets(uuid)": "SELECT * FROM lcm.page_budgets(:e)",
+    "lcm.page_offer_spend(uuid, integer)": "SELECT * FROM lcm.page_offer_spend(:e, 30)",
+    "lcm.page_budget_spend(uuid, integer)": "SELECT * FROM lcm.page_budget_spend(:e, 30)",
+}
+
+
+def _page_rows_of(conn: Connection, enterprise: Any) -> dict[str, int]:
+    """How many rows each enterprise-keyed function of migration 0016 returns for ``enterprise``,
+    and the freshness it reports."""
+    counts = {
+        signature: len(conn.execute(text(call), {"e": enterprise}).all())
+        for signature, call in PAGE_FUNCTION_CALLS.items()
+    }
+    return counts
+
+
+@pytest.fixture
+def page_rows(engine: Engine, two_tenants: None) -> None:
+    """Both tenants with a row in every table behind the page's functions but the budget."""
+    with engine.begin() as conn:
+        for enterprise in (ACME, GLOBEX):
+            conn.execute(
+                text(
+                    "INSERT INTO lcm.enterprise_eligibility (enterprise_customer_uuid, "
+                    "email_visibility, offer_count, current_offer_count, "
+                    "current_fcfs_offer_count, is_eligible, reasons, data_as_of) "
+                    "VALUES (:e, 'shown', 1, 1, 0, true, '{}', now())"
+                ),
+                {"e": enterprise},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO lcm.offer_utilization_daily (offer_id, day, "
+                    "enterprise_customer_uuid, amount_spent, amount_refunded, "
+                    "cumulative_net_spent) "
+                    "SELECT s.offer_id, s.data_as_of::date, s.enterprise_customer_uuid, 10, 0, 10 "
+                    "FROM lcm.offer_summary AS s WHERE s.enterprise_customer_uuid = :e"
+                ),
+                {"e": enterprise},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO lcm.budget_utilization_daily (policy_uuid, day, "
+                    "enterprise_customer_uuid, spent_cents, refunded_cents) "
+                    "SELECT gen_random_uuid(), max(s.data_as_of)::date, :e, 1000, 0 "
+                    "FROM lcm.offer_summary AS s WHERE s.enterprise_customer_uuid = :e"
+                ),
+                {"e": enterprise},
+            )
+
+
+def test_the_page_functions_reach_no_other_tenant(engine: Engine, page_rows: None) -> None:
+    """The page's functions read as their invoker: in ACME's tenant transaction, GLOBEX's uuid
+    gives nothing, though the functions find GLOBEX's rows for a role without RLS."""
+    with engine.connect() as conn, conn.begin():
+        owner_sees = _page_rows_of(conn, GLOBEX)
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text("SET LOCAL ROLE lcm_portal"))
+        conn.execute(SET_TENANT, {"e": str(ACME)})
+        own = _page_rows_of(conn, ACME)
+        other = _page_rows_of(conn, GLOBEX)
+        other_as_of = conn.execute(
+            text("SELECT data_as_of FROM lcm.page_data_as_of(:e)"), {"e": GLOBEX}
+        ).scalar_one()
+        unknown_as_of = conn.execute(
+            text("SELECT data_as_of FROM lcm.page_data_as_of(gen_random_uuid())")
+        ).scalar_one()
+    expected = dict.fromkeys(PAGE_FUNCTION_CALLS, 1) | {"lcm.page_budgets(uuid)": 0}
+    assert owner_sees == expected
+    assert own == expected
+    assert other == dict.fromkeys(PAGE_FUNCTION_CALLS, 0)
+    # Another tenant's freshness is what an enterprise nobody knows gets (the global publishes').
+    assert other_as_of == unknown_as_of
+
+
+def test_only_the_portal_may_execute_the_page_functions(engine: Engine) -> None:
+    signatures = [*PAGE_FUNCTION_CALLS, "lcm.page_data_as_of(uuid)"]
+    with engine.connect() as conn:
+        allowed = {
+            role: [
+                conn.execute(
+                    text("SELECT has_function_privilege(:r, :f, 'EXECUTE')"), {"r": role, "f": f}
+                ).scalar_one()
+                for f in signatures
+            ]
+            for role in ("lcm_portal", "lcm_reader", "public")
+        }
+    assert allowed == {
+        "lcm_portal": [True] * len(signatures),
+        "lcm_reader": [False] * len(signatures),
+        "public": [False] * len(signatures),
+    }

@@ -98,7 +98,19 @@ def template_database(pg_admin_url: URL) -> Iterator[str]:
     name = f"lcm_tmpl_{uuid.uuid4().hex[:10]}"
     url = _create_database(pg_admin_url, name)
     engine = make_engine(url)
-    migrate.upgrade(engine)
+    # One migration at a time on the server: the roles the migrations create are cluster-wide,
+    # and two xdist workers creating them at once on a fresh server raced ("role lcm_search does
+    # not exist" in one worker, so half of a CI run errored). Advisory locks are per database:
+    # both workers take the lock in the admin database.
+    admin = make_engine(pg_admin_url)
+    with admin.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(hashtext('lcm_etl tests: migrate'))"))
+        try:
+            migrate.upgrade(engine)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(hashtext('lcm_etl tests: migrate'))"))
+            lock.commit()
+    admin.dispose()
     engine.dispose()
     yield name
     _drop_database(pg_admin_url, name)

@@ -190,6 +190,7 @@ def markdown(report: dict[str, Any]) -> str:
     lines += _md_table(
         ("answer", "statements", "execution", "planning", "slowest"), rows, {1, 2, 3, 4}
     )
+    lines += _ledger_era(report)
     if "growth" in report:
         lines += ["", "**Growth**", ""]
         growth = report["growth"]
@@ -222,6 +223,35 @@ def markdown(report: dict[str, Any]) -> str:
         rows.append((goal["goal"], figure(goal["value"]), goal["target"], verdict))
     lines += _md_table(("goal", "measured", "target", "verdict"), rows, {1, 2})
     return "\n".join(lines) + "\n"
+
+
+def _ledger_era(report: dict[str, Any]) -> list[str]:
+    """The budgets answer from the read model against computing it on read (issue 14)."""
+    budgets = report.get("budgets")
+    if not budgets:
+        return []
+    ledger_rows = report["limit"].get("ledger_rows")
+    lines = [
+        "",
+        "**Ledger era** (budgets; in the bench process, no HTTP, each answer in its own "
+        f"read-only snapshot, median of {budgets['repeats']}). The limit above includes "
+        f"{ledger_rows:,} ledger transactions; their extraction and publish are in the passes' "
+        "steps. Enterprise "
+        f"`{budgets['enterprise']}`: {budgets['budgets']} active budget(s), "
+        f"{budgets['redemptions']:,} counted redemptions.",
+        "",
+    ]
+    rows: list[Row] = [
+        ("budgets from the read model", f"{budgets['read_model_ms']:,.2f}", ""),
+        (
+            "budgets computed on read from the landing rows",
+            f"{budgets['compute_on_read_ms']:,.2f}",
+            f"**{budgets['compute_on_read_over_read_model']:,.1f}×** the read model; "
+            + ("same answer" if budgets["answers_match"] else "**answers differ**"),
+        ),
+    ]
+    lines += _md_table(("answer", "ms", "note"), rows, {1})
+    return lines
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -199,6 +199,8 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     assert document.count("| page, typical |") == 2
     assert "n/a at this scale" in document
     assert "| incremental, S, 2.0% changed |" in document
+    assert f"{report['limit']['ledger_rows']:,} ledger transactions" in document
+    assert "| budgets computed on read from the landing rows |" in document
 
 
 @pytest.mark.mysql

@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import URL
 
@@ -144,6 +147,10 @@ def test_the_installed_commands_run_from_an_empty_directory(
     assert page["enterprise_customer_uuid"] == SHOWCASE_LOW_BALANCE_ENTERPRISE
     assert page["offers"], "the demo's low-balance enterprise has offers"
     assert page["data_as_of"] is not None
+    # The API serves the same page from the wheel's own dependencies (a fresh resolution once
+    # brought a FastAPI on which `lcm-etl serve` crashed at start-up while the suite was green).
+    served = _served_page(venv, workdir, env, SHOWCASE_LOW_BALANCE_ENTERPRISE)
+    assert json.loads(served) == page
     # The code ran from the wheel's files, and the empty directory got only the data folder.
     where = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import lcm_etl; print(lcm_etl.__file__)"],
@@ -155,6 +162,38 @@ def test_the_installed_commands_run_from_an_empty_directory(
     ).stdout.strip()
     assert Path(where).parent == installed
     assert [entry.name for entry in workdir.iterdir()] == [".lcm"]
+
+
+def _served_page(venv: Path, workdir: Path, env: dict[str, str], enterprise: str) -> bytes:
+    """The page as `lcm-etl serve` (auth off, loopback, a free port) answers it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(venv / "bin" / "lcm-etl"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=workdir,
+        env={**env, "LCM_API_AUTH": "none"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(300):  # bounded: about 30 s for the server to listen
+            if server.poll() is not None:
+                _, stderr = server.communicate()
+                raise AssertionError(f"lcm-etl serve exited: {stderr.decode()}")
+            try:
+                answer = httpx.get(
+                    f"http://127.0.0.1:{port}/api/v1/enterprises/{enterprise}/learner-credit"
+                )
+            except httpx.TransportError:
+                time.sleep(0.1)
+                continue
+            assert answer.status_code == 200, answer.text
+            return answer.content
+        raise AssertionError("lcm-etl serve did not answer")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 PARSE_DAGS = """

@@ -32,6 +32,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql.psycopg import dialect
 
 from lcm_etl import queries
+from lcm_etl.api.pagereader import script_results
 from lcm_etl.queries.tenancy import data_as_of_query
 
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -101,12 +102,7 @@ class EnrollmentReader:
             async with pool.connection() as conn:
                 cursor = AsyncClientCursor(conn, row_factory=namedtuple_row)
                 await cursor.execute(script, parameters)
-                results = []
-                while True:
-                    if cursor.description is not None:
-                        results.append(await cursor.fetchall())
-                    if not cursor.nextset():
-                        break
+                results = await script_results(cursor)
         except OperationalError as exc:
             raise queries.ReadModelUnavailable(str(exc)) from exc
         _tenant, data_as_of, rows = results

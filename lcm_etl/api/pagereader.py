@@ -5,7 +5,7 @@ benchmarks.md): a worker-thread hand-off, the pool's pre-ping round trip, six ro
 (BEGIN, the tenant settings, three SELECTs, COMMIT), SQLAlchemy's result machinery, and the
 standard-library JSON encoder. Here the same statements — the tenant transaction as
 ``lcm_portal`` under row-level security, one repeatable-read snapshot, the same SELECTs
-as ``lcm-etl page`` (``queries.page_statements``) — go to PostgreSQL as **one script in one
+as ``lcm-etl page`` (``queries.learner_credit_page``) — go to PostgreSQL as **one script in one
 message** (BEGIN; the tenant settings; the SELECTs; COMMIT), on an asyncio pool of psycopg
 connections, from the event loop itself; the answers come back together. (psycopg's pipeline
 mode also makes one round trip, but its per-statement bookkeeping cost more Python per request
@@ -47,7 +47,7 @@ _TENANT = (
     "set_config(%(setting)s, %(tenant)s, true) AS tenant"
 )
 
-# The page's SELECTs (queries.page_statements), as the functions of migration 0016.
+# The page's SELECTs (queries.learner_credit_page), as the functions of migration 0016.
 _PAGE_CALLS = (
     "SELECT * FROM lcm.page_offers(%(enterprise)s)",
     "SELECT * FROM lcm.page_eligibility(%(enterprise)s)",
@@ -61,6 +61,17 @@ _PAGE_CALLS = (
 def libpq_conninfo(url: URL) -> str:
     """A SQLAlchemy URL as the libpq URI psycopg connects with."""
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def script_results(cursor: AsyncCursor[Any]) -> list[list[Any]]:
+    """The rows of each statement of a script that returned rows, in order (BEGIN, COMMIT and
+    the like return none)."""
+    results = []
+    while True:
+        if cursor.description is not None:
+            results.append(await cursor.fetchall())
+        if not cursor.nextset():
+            return results
 
 
 class PageReader:
@@ -82,7 +93,7 @@ class PageReader:
         # plan PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
         # planning the SELECTs themselves on every request cost the database more CPU than the
         # server spent on it. The functions run the SELECTs of `lcm-etl page`
-        # (queries.page_statements) as the invoker, so row-level security applies as before.
+        # (queries.learner_credit_page) as the invoker, so row-level security applies as before.
         # Its values are quoted by psycopg (a client-side binding cursor's mogrify, once: see
         # _quote): the simple-query protocol, which takes several statements at once, has no
         # server-side parameters.
@@ -159,12 +170,7 @@ class PageReader:
                 # No parameters: psycopg sends the text as one simple-protocol query (several
                 # statements in one message); prepare=False, a script cannot be prepared.
                 await cursor.execute(script, prepare=False)
-                results = []
-                while True:
-                    if cursor.description is not None:
-                        results.append(await cursor.fetchall())
-                    if not cursor.nextset():
-                        break
+                results = await script_results(cursor)
         except OperationalError as exc:
             raise queries.ReadModelUnavailable(str(exc)) from exc
         _tenant, rows, stored, data_as_of, budgets, offer_spend, budget_spend = results

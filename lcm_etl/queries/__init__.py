@@ -77,14 +77,11 @@ from lcm_etl.queries.formatting import (
     uuid_string,
 )
 from lcm_etl.queries.page import (
-    PageStatement,
-    PageStatements,
     ReadModelUnavailable,
     learner_credit_page,
     load_eligibility_facts,
     page_answer,
     page_json,
-    page_statements,
     render_page,
 )
 from lcm_etl.queries.paging import (
@@ -124,8 +121,6 @@ __all__ = [
     "InvalidPage",
     "Page",
     "PageRequest",
-    "PageStatement",
-    "PageStatements",
     "PageSummary",
     "PublishInfo",
     "ReadModelUnavailable",
@@ -153,7 +148,6 @@ __all__ = [
     "number",
     "page_answer",
     "page_json",
-    "page_statements",
     "page_summary",
     "render_page",
     "tenant_transaction",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import uuid
 from collections.abc import Sequence
@@ -13,7 +12,6 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
-    Select,
     bindparam,
     func,
     select,
@@ -119,33 +117,6 @@ def load_eligibility_facts(
     return _facts_from(_stored_eligibility(conn, enterprise_uuid), now or dt.datetime.now(UTC))
 
 
-@dataclasses.dataclass(frozen=True)
-class PageStatement:
-    """One of the page's SELECTs as SQL text for psycopg, with its constant parameters; the
-    enterprise is the parameter ``enterprise``."""
-
-    sql: str
-    constants: dict[str, Any]
-
-    def parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
-        return {**self.constants, "enterprise": enterprise}
-
-
-@dataclasses.dataclass(frozen=True)
-class PageStatements:
-    """The page's three SELECTs, for the API's one-round-trip reader;
-    :func:`learner_credit_page` runs the same statements through SQLAlchemy."""
-
-    offers: PageStatement
-    eligibility: PageStatement
-    data_as_of: PageStatement
-    # Issue 14: the ledger era's budgets, and the depletion forecast's window spend (offers,
-    # budgets) over the 30 UTC days ending with the enterprise's data_as_of.
-    budgets: PageStatement
-    offer_spend: PageStatement
-    budget_spend: PageStatement
-
-
 _ENTERPRISE = bindparam("enterprise", type_=offer_summary.c.enterprise_customer_uuid.type)
 _PAGE_OFFERS = select(*_PAGE_COLUMNS).where(offer_summary.c.enterprise_customer_uuid == _ENTERPRISE)
 _PAGE_ELIGIBILITY = select(*_ELIGIBILITY_COLUMNS).where(
@@ -187,24 +158,6 @@ _PAGE_BUDGET_SPEND = (
     )
     .group_by(budget_utilization_daily.c.policy_uuid)
 )
-
-
-def page_statements() -> PageStatements:
-    from sqlalchemy.dialects.postgresql.psycopg import dialect
-
-    def compiled(statement: Select[Any]) -> PageStatement:
-        result = statement.compile(dialect=dialect())  # type: ignore[no-untyped-call]
-        constants = {k: v for k, v in result.params.items() if k != "enterprise"}
-        return PageStatement(str(result), constants)
-
-    return PageStatements(
-        offers=compiled(_PAGE_OFFERS),
-        eligibility=compiled(_PAGE_ELIGIBILITY),
-        data_as_of=compiled(data_as_of_query(_ENTERPRISE)),
-        budgets=compiled(_PAGE_BUDGETS),
-        offer_spend=compiled(_PAGE_OFFER_SPEND),
-        budget_spend=compiled(_PAGE_BUDGET_SPEND),
-    )
 
 
 class ReadModelUnavailable(RuntimeError):
@@ -259,8 +212,9 @@ def page_answer(
     offer_spend: Sequence[Any] = (),
     budget_spend: Sequence[Any] = (),
 ) -> dict[str, Any] | None:
-    """The page from the rows of :func:`page_statements` (offers, the stored eligibility row,
-    the budgets and the forecast windows' spend); ``None`` when there is no offer, eligibility
+    """The page from the rows of :func:`learner_credit_page`'s statements, or of the API's
+    functions of migration 0016 (offers, the stored eligibility row, the budgets and the
+    forecast windows' spend); ``None`` when there is no offer, eligibility
     row or budget: an enterprise known to any source has a page, even without offers."""
     if not rows and stored is None and not budgets:
         return None

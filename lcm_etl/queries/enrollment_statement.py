@@ -27,6 +27,10 @@ How the rows of a search are found — two plans, chosen inside the statement by
   matching rows: cheap when the matches are many (a common last name), ruinous when they are
   few (the walk would read the whole enterprise to find them).
 
+The walk, and the unsearched page in the default order, read the page's keys first, by an
+index-only scan of that index (it carries the filters' columns and the email, migration 0022),
+then only the page's rows from the table: rows passed over cost no heap page.
+
 The statement holds both as branches behind a one-time filter on the terms' count, so exactly
 one runs: walk when ``matches² ≥ WALK_FACTOR × (offset + limit) × enterprise rows`` (both
 costs are row visits, priced as measured; see docs/serving.md). Only the

@@ -137,6 +137,7 @@ def merge(
     scope: str | None,
     using: str | None = None,
     fed: tuple[Feed, ...] = (),
+    before: str | None = None,
 ) -> tuple[int, int]:
     """Make ``target`` hold exactly ``source``'s rows within ``scope``; return (written, deleted).
 
@@ -144,7 +145,9 @@ def merge(
     (None: the whole table), optionally over a table joined in with ``using`` (``DELETE …
     USING``: a join the planner may drive from a small scope table into the target's index,
     where an ``EXISTS`` was planned as a walk through the whole target). Identical rows are not
-    rewritten.
+    rewritten. ``before``, a table holding exactly the target's rows within ``scope`` as they
+    are, keeps the unchanged rows out of the upsert altogether: ``ON CONFLICT DO UPDATE … WHERE``
+    still locks a conflicting row it does not update, which writes its heap page.
 
     A whole-table merge into an empty ``target`` (the first full publish) is a bulk load: the
     secondary indexes of ``target`` and of the tables its triggers write (``fed``, when empty
@@ -161,9 +164,15 @@ def merge(
     joined = f" USING {using}" if using else ""
     assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in values)
     changed = " OR ".join(f"t.{c} IS DISTINCT FROM EXCLUDED.{c}" for c in values)
-    # Identifiers come from Table metadata and code constants, never from input.
+    # Identifiers come from Table metadata and code constants, never from input. (EXCEPT ALL
+    # compares as IS DISTINCT FROM does: NULLs alike, numbers by value.)
+    rows = (
+        f"SELECT {columns} FROM {source} EXCEPT ALL SELECT {columns} FROM {before}"  # noqa: S608
+        if before is not None and scope is not None
+        else f"SELECT {columns} FROM {source}"  # noqa: S608
+    )
     upsert = text(
-        f"INSERT INTO {target.fullname} AS t ({columns}) SELECT {columns} FROM {source} "  # noqa: S608
+        f"INSERT INTO {target.fullname} AS t ({columns}) {rows} "
         f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {assignments} WHERE {changed}"
     )
     if scope is None and _is_empty(conn, target):
@@ -316,6 +325,8 @@ class Merge:
     fed: tuple[Feed, ...] = ()
     """Tables the target's triggers write: a bulk load fills them in one statement and builds
     their indexes after it too."""
+    before: str | None = None
+    """A built table of the target's rows within ``scope`` before the merge (see :func:`merge`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -467,6 +478,8 @@ PHASES: tuple[Phase, ...] = (
                 deleted="redemptions_deleted",
                 # The search-term triggers (migration 0009) fill it from the same statement.
                 fed=(SEARCH_TERMS,),
+                # Most redemptions of the orders in scope come out as they were.
+                before="old_redemption",
             ),
         ),
         tracked="redemptions_written",
@@ -634,6 +647,7 @@ def _run_step(
             scope=None if full else step.scope,
             using=None if full else step.using,
             fed=step.fed,
+            before=step.before,
         )
         counts[step.count] = written
         if step.deleted is not None:

@@ -12,7 +12,7 @@ but resets the view's options, so the invoker's rights are set again. The view's
 revision is inlined (frozen).
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy import text
 
 revision: str = "0021"
-down_revision: str | None = "0016"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,8 +4,8 @@ The page's SQL takes about 0.1 ms; what a request cost was the Python around it 
 benchmarks.md): a worker-thread hand-off, the pool's pre-ping round trip, six round trips in all
 (BEGIN, the tenant settings, three SELECTs, COMMIT), SQLAlchemy's result machinery, and the
 standard-library JSON encoder. Here the same statements — the tenant transaction as
-``lcm_portal`` under row-level security, one repeatable-read snapshot, the same SELECTs
-as ``lcm-etl page`` (``queries.learner_credit_page``) — go to PostgreSQL as **one script in one
+``lcm_portal`` under row-level security, one repeatable-read snapshot, the page's functions
+that ``lcm-etl page`` calls too (``queries.PAGE_CALLS``) — go to PostgreSQL as **one script in one
 message** (BEGIN; the tenant settings; the SELECTs; COMMIT), on an asyncio pool of psycopg
 connections, from the event loop itself; the answers come back together. (psycopg's pipeline
 mode also makes one round trip, but its per-statement bookkeeping cost more Python per request
@@ -37,7 +37,6 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
 
 from lcm_etl import queries
-from lcm_etl.forecast import WINDOW_DAYS
 from lcm_etl.settings import Settings
 
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -45,16 +44,6 @@ _TENANT = (
     "SELECT set_config('role', %(role)s, true) AS role, "
     "set_config('statement_timeout', %(timeout)s, true) AS timeout, "
     "set_config(%(setting)s, %(tenant)s, true) AS tenant"
-)
-
-# The page's SELECTs (queries.learner_credit_page), as the functions of migration 0016.
-_PAGE_CALLS = (
-    "SELECT * FROM lcm.page_offers(%(enterprise)s)",
-    "SELECT * FROM lcm.page_eligibility(%(enterprise)s)",
-    "SELECT * FROM lcm.page_data_as_of(%(enterprise)s)",
-    "SELECT * FROM lcm.page_budgets(%(enterprise)s)",
-    "SELECT * FROM lcm.page_offer_spend(%(enterprise)s, %(window_days)s)",
-    "SELECT * FROM lcm.page_budget_spend(%(enterprise)s, %(window_days)s)",
 )
 
 
@@ -92,12 +81,12 @@ class PageReader:
         # SELECTs, each a PL/pgSQL function of migration 0016 (sql/functions/page_*.sql) whose
         # plan PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
         # planning the SELECTs themselves on every request cost the database more CPU than the
-        # server spent on it. The functions run the SELECTs of `lcm-etl page`
-        # (queries.learner_credit_page) as the invoker, so row-level security applies as before.
+        # server spent on it. `lcm-etl page` calls the same functions (queries.PAGE_CALLS); they
+        # read as the invoker, so row-level security applies as to plain SELECTs.
         # Its values are quoted by psycopg (a client-side binding cursor's mogrify, once: see
         # _quote): the simple-query protocol, which takes several statements at once, has no
         # server-side parameters.
-        self._script = ";\n".join((_BEGIN, _TENANT, *_PAGE_CALLS, "COMMIT"))
+        self._script = ";\n".join((_BEGIN, _TENANT, *queries.PAGE_CALLS, "COMMIT"))
         # Stands for the enterprise in the quoted script (_quoted): a random UUID, which the
         # constants cannot contain. A UUID's text is hex digits (and dashes), so putting a
         # request's enterprise in its places gives what psycopg would have quoted for it.
@@ -132,8 +121,7 @@ class PageReader:
 
     def _parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
         return {
-            "enterprise": enterprise,
-            "window_days": WINDOW_DAYS,
+            **queries.page_parameters(enterprise),
             "role": queries.PORTAL_ROLE,
             "timeout": queries.STATEMENT_TIMEOUT,
             "setting": queries.TENANT_SETTING,
@@ -173,16 +161,6 @@ class PageReader:
                 results = await script_results(cursor)
         except OperationalError as exc:
             raise queries.ReadModelUnavailable(str(exc)) from exc
-        _tenant, rows, stored, data_as_of, budgets, offer_spend, budget_spend = results
-        answer = queries.page_answer(
-            enterprise,
-            rows,
-            stored[0] if stored else None,
-            data_as_of=data_as_of[0][0] if data_as_of else None,
-            settings=self._settings,
-            now=now,
-            budgets=budgets,
-            offer_spend=offer_spend,
-            budget_spend=budget_spend,
-        )
+        _tenant, *page_rows = results
+        answer = queries.page_from_results(enterprise, page_rows, settings=self._settings, now=now)
         return None if answer is None else queries.page_json(answer)

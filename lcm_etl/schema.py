@@ -56,13 +56,11 @@ FUNCTIONS = (
     "lcm.balance_state(numeric, numeric, numeric, numeric)",
     "lcm.jsonb_or_text(text)",
     "lcm.enrollment_search_terms_of(lcm.offer_redemption)",
-    # The page's SELECTs, planned once per session (migration 0016).
-    "lcm.page_offers(uuid)",
-    "lcm.page_eligibility(uuid)",
+    # The page's SELECTs, planned once per session (migration 0016), in three calls (0023).
+    "lcm.page_offers(uuid, integer)",
+    "lcm.page_enterprise(uuid)",
     "lcm.page_data_as_of(uuid)",
-    "lcm.page_budgets(uuid)",
-    "lcm.page_offer_spend(uuid, integer)",
-    "lcm.page_budget_spend(uuid, integer)",
+    "lcm.page_budgets(uuid, integer)",
 )
 
 Money = Numeric(12, 2)

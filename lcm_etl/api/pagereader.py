@@ -21,7 +21,8 @@ every request parsed it again, then quoted a dozen values.
 
 The SELECTs are PL/pgSQL functions (migration 0016): a simple-protocol script cannot be prepared,
 and PostgreSQL planned the six SELECTs on every request, which cost the database more CPU than the
-server spent on the request; a function's plan is kept per session (docs/serving.md).
+server spent on the request; a function's plan is kept per session (docs/serving.md). Three
+functions, not six (migration 0023): every call and every result set cost more than its rows.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import uuid
 from typing import Any
 
 from psycopg import AsyncClientCursor, AsyncConnection, AsyncCursor, OperationalError
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
@@ -40,6 +42,7 @@ from lcm_etl import queries
 from lcm_etl.forecast import WINDOW_DAYS
 from lcm_etl.settings import Settings
 
+TUPLES_OK = ExecStatus.TUPLES_OK
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 _TENANT = (
     "SELECT set_config('role', %(role)s, true) AS role, "
@@ -47,14 +50,13 @@ _TENANT = (
     "set_config(%(setting)s, %(tenant)s, true) AS tenant"
 )
 
-# The page's SELECTs (queries.learner_credit_page), as the functions of migration 0016.
+# The page's SELECTs (queries.learner_credit_page) in three functions (migrations 0016, 0023):
+# the offers with their window's spend, the enterprise's eligibility row and freshness, the
+# budgets with their window's spend.
 _PAGE_CALLS = (
-    "SELECT * FROM lcm.page_offers(%(enterprise)s)",
-    "SELECT * FROM lcm.page_eligibility(%(enterprise)s)",
-    "SELECT * FROM lcm.page_data_as_of(%(enterprise)s)",
-    "SELECT * FROM lcm.page_budgets(%(enterprise)s)",
-    "SELECT * FROM lcm.page_offer_spend(%(enterprise)s, %(window_days)s)",
-    "SELECT * FROM lcm.page_budget_spend(%(enterprise)s, %(window_days)s)",
+    "SELECT * FROM lcm.page_offers(%(enterprise)s, %(window_days)s)",
+    "SELECT * FROM lcm.page_enterprise(%(enterprise)s)",
+    "SELECT * FROM lcm.page_budgets(%(enterprise)s, %(window_days)s)",
 )
 
 
@@ -68,7 +70,8 @@ async def script_results(cursor: AsyncCursor[Any]) -> list[list[Any]]:
     the like return none)."""
     results = []
     while True:
-        if cursor.description is not None:
+        # The result's status, not ``cursor.description``, which builds the columns' objects.
+        if cursor.pgresult is not None and cursor.pgresult.status == TUPLES_OK:
             results.append(await cursor.fetchall())
         if not cursor.nextset():
             return results
@@ -88,11 +91,12 @@ class PageReader:
         self._max_size = max_size
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
-        # One script, one message, one round trip: the tenant transaction and the page's six
-        # SELECTs, each a PL/pgSQL function of migration 0016 (sql/functions/page_*.sql) whose
-        # plan PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
+        # One script, one message, one round trip: the tenant transaction and the page's SELECTs
+        # in three PL/pgSQL functions (sql/functions/page_*.sql, migrations 0016 and 0023) whose
+        # plans PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
         # planning the SELECTs themselves on every request cost the database more CPU than the
-        # server spent on it. The functions run the SELECTs of `lcm-etl page`
+        # server spent on it. Three calls, not one per SELECT: each call and each result set
+        # costs more than its rows, on both sides. The functions run the SELECTs of `lcm-etl page`
         # (queries.learner_credit_page) as the invoker, so row-level security applies as before.
         # Its values are quoted by psycopg (a client-side binding cursor's mogrify, once: see
         # _quote): the simple-query protocol, which takes several statements at once, has no
@@ -173,16 +177,26 @@ class PageReader:
                 results = await script_results(cursor)
         except OperationalError as exc:
             raise queries.ReadModelUnavailable(str(exc)) from exc
-        _tenant, rows, stored, data_as_of, budgets, offer_spend, budget_spend = results
+        _tenant, rows, (known,), budgets = results
         answer = queries.page_answer(
             enterprise,
             rows,
-            stored[0] if stored else None,
-            data_as_of=data_as_of[0][0] if data_as_of else None,
+            known if known.has_eligibility_row else None,
+            data_as_of=known.data_as_of,
             settings=self._settings,
             now=now,
             budgets=budgets,
-            offer_spend=offer_spend,
-            budget_spend=budget_spend,
+            # The window's spend travels on the offer and budget rows; without spend in the
+            # window there is none, as the CLI's grouped statements have no row for it.
+            offer_spend=[
+                (row.offer_id, row.window_net_spent)
+                for row in rows
+                if row.window_net_spent is not None
+            ],
+            budget_spend=[
+                (row.policy_uuid, row.window_net_spent_cents)
+                for row in budgets
+                if row.window_net_spent_cents is not None
+            ],
         )
         return None if answer is None else queries.page_json(answer)

@@ -213,8 +213,8 @@ def page_answer(
     budget_spend: Sequence[Any] = (),
 ) -> dict[str, Any] | None:
     """The page from the rows of :func:`learner_credit_page`'s statements, or of the API's
-    functions of migration 0016 (offers, the stored eligibility row, the budgets and the
-    forecast windows' spend); ``None`` when there is no offer, eligibility
+    functions of migrations 0016 and 0023 (offers, the stored eligibility row, the budgets and
+    the forecast windows' spend); ``None`` when there is no offer, eligibility
     row or budget: an enterprise known to any source has a page, even without offers."""
     if not rows and stored is None and not budgets:
         return None

@@ -56,7 +56,8 @@ FUNCTIONS = (
     "lcm.balance_state(numeric, numeric, numeric, numeric)",
     "lcm.jsonb_or_text(text)",
     "lcm.enrollment_search_terms_of(lcm.offer_redemption)",
-    # The page's SELECTs, planned once per session (migration 0016), in three calls (0023).
+    # The page's SELECTs, planned once per session (migration 0016), in three calls (0023); the
+    # API and `lcm-etl page` call them (queries.PAGE_CALLS).
     "lcm.page_offers(uuid, integer)",
     "lcm.page_enterprise(uuid)",
     "lcm.page_data_as_of(uuid)",

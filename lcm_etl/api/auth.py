@@ -81,6 +81,10 @@ class Principal:
         subject = claims.get("preferred_username") or claims.get("username") or claims.get("sub")
         return cls(str(subject) if subject is not None else None, tuple(roles))
 
+    def has_every_enterprise(self, roles: frozenset[str] = ENTERPRISE_ROLES) -> bool:
+        """Whether one of ``roles`` is held for every enterprise (context ``*``)."""
+        return any(role in roles and context == ALL_CONTEXTS for role, context in self.roles)
+
     def can_access(
         self, enterprise_uuid: uuid.UUID, roles: frozenset[str] = ENTERPRISE_ROLES
     ) -> bool:

@@ -150,7 +150,15 @@ def list_policies(
         # enterprise-access checks the permission on this parameter before its filter requires
         # it: with no enterprise every rule fails, so the answer is 403 for everyone, operators too.
         raise AuthError(403, f"MISSING: {POLICY_READ}")
-    customer = parse_enterprise_uuid(enterprise_customer_uuid)
+    try:
+        customer = parse_enterprise_uuid(enterprise_customer_uuid)
+    except BadRequest:
+        # edx-rbac matches the raw parameter against the caller's role contexts before the
+        # filter validates it: a value that is no UUID matches no enterprise-scoped role (403);
+        # only a role for every enterprise gets through to the filter's 400.
+        if not principal.has_every_enterprise(_roles(POLICY_READ)):
+            raise AuthError(403, f"MISSING: {POLICY_READ}") from None
+        raise
     state = api_state(request)
     state.authenticator.authorize(principal, customer, POLICY_READ, _roles(POLICY_READ))
     wanted_type = text_param("policy_type", policy_type)

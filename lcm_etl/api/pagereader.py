@@ -4,8 +4,8 @@ The page's SQL takes about 0.1 ms; what a request cost was the Python around it 
 benchmarks.md): a worker-thread hand-off, the pool's pre-ping round trip, six round trips in all
 (BEGIN, the tenant settings, three SELECTs, COMMIT), SQLAlchemy's result machinery, and the
 standard-library JSON encoder. Here the same statements — the tenant transaction as
-``lcm_portal`` under row-level security, one repeatable-read snapshot, the same SELECTs
-as ``lcm-etl page`` (``queries.learner_credit_page``) — go to PostgreSQL as **one script in one
+``lcm_portal`` under row-level security, one repeatable-read snapshot, the page's functions
+that ``lcm-etl page`` calls too (``queries.PAGE_CALLS``) — go to PostgreSQL as **one script in one
 message** (BEGIN; the tenant settings; the SELECTs; COMMIT), on an asyncio pool of psycopg
 connections, from the event loop itself; the answers come back together. (psycopg's pipeline
 mode also makes one round trip, but its per-statement bookkeeping cost more Python per request
@@ -39,7 +39,6 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
 
 from lcm_etl import queries
-from lcm_etl.forecast import WINDOW_DAYS
 from lcm_etl.settings import Settings
 
 TUPLES_OK = ExecStatus.TUPLES_OK
@@ -48,15 +47,6 @@ _TENANT = (
     "SELECT set_config('role', %(role)s, true) AS role, "
     "set_config('statement_timeout', %(timeout)s, true) AS timeout, "
     "set_config(%(setting)s, %(tenant)s, true) AS tenant"
-)
-
-# The page's SELECTs (queries.learner_credit_page) in three functions (migrations 0016, 0023):
-# the offers with their window's spend, the enterprise's eligibility row and freshness, the
-# budgets with their window's spend.
-_PAGE_CALLS = (
-    "SELECT * FROM lcm.page_offers(%(enterprise)s, %(window_days)s)",
-    "SELECT * FROM lcm.page_enterprise(%(enterprise)s)",
-    "SELECT * FROM lcm.page_budgets(%(enterprise)s, %(window_days)s)",
 )
 
 
@@ -96,12 +86,13 @@ class PageReader:
         # plans PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
         # planning the SELECTs themselves on every request cost the database more CPU than the
         # server spent on it. Three calls, not one per SELECT: each call and each result set
-        # costs more than its rows, on both sides. The functions run the SELECTs of `lcm-etl page`
-        # (queries.learner_credit_page) as the invoker, so row-level security applies as before.
+        # costs more than its rows, on both sides. `lcm-etl page` calls the same functions
+        # (queries.PAGE_CALLS); they read as the invoker, so row-level security applies as to
+        # plain SELECTs.
         # Its values are quoted by psycopg (a client-side binding cursor's mogrify, once: see
         # _quote): the simple-query protocol, which takes several statements at once, has no
         # server-side parameters.
-        self._script = ";\n".join((_BEGIN, _TENANT, *_PAGE_CALLS, "COMMIT"))
+        self._script = ";\n".join((_BEGIN, _TENANT, *queries.PAGE_CALLS, "COMMIT"))
         # Stands for the enterprise in the quoted script (_quoted): a random UUID, which the
         # constants cannot contain. A UUID's text is hex digits (and dashes), so putting a
         # request's enterprise in its places gives what psycopg would have quoted for it.
@@ -136,8 +127,7 @@ class PageReader:
 
     def _parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
         return {
-            "enterprise": enterprise,
-            "window_days": WINDOW_DAYS,
+            **queries.page_parameters(enterprise),
             "role": queries.PORTAL_ROLE,
             "timeout": queries.STATEMENT_TIMEOUT,
             "setting": queries.TENANT_SETTING,
@@ -177,26 +167,6 @@ class PageReader:
                 results = await script_results(cursor)
         except OperationalError as exc:
             raise queries.ReadModelUnavailable(str(exc)) from exc
-        _tenant, rows, (known,), budgets = results
-        answer = queries.page_answer(
-            enterprise,
-            rows,
-            known if known.has_eligibility_row else None,
-            data_as_of=known.data_as_of,
-            settings=self._settings,
-            now=now,
-            budgets=budgets,
-            # The window's spend travels on the offer and budget rows; without spend in the
-            # window there is none, as the CLI's grouped statements have no row for it.
-            offer_spend=[
-                (row.offer_id, row.window_net_spent)
-                for row in rows
-                if row.window_net_spent is not None
-            ],
-            budget_spend=[
-                (row.policy_uuid, row.window_net_spent_cents)
-                for row in budgets
-                if row.window_net_spent_cents is not None
-            ],
-        )
+        _tenant, *page_rows = results
+        answer = queries.page_from_results(enterprise, page_rows, settings=self._settings, now=now)
         return None if answer is None else queries.page_json(answer)

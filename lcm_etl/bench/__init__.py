@@ -17,7 +17,9 @@ One run (``run.py``) does, in order:
    list (20 rows, newest first, searched) for the largest; the two servers' answers are compared;
 6. with ``--mysql-url``: the limit and the full pass again with the source in MariaDB.
 
-Ratios are computed from figures of the same run. It reports; it never asserts a time. The goals
+With ``--json``, the report is rewritten after each phase (``record.py``): a late failure keeps
+the figures before it, in a report marked partial. Ratios are computed from figures of the same
+run. It reports; it never asserts a time. The goals
 and how a run is held against them are in ``goals.py``; the API measurement in ``api.py``.
 ``freshness.py`` measures another thing, event-driven freshness (``lcm-etl bench-freshness``).
 """

@@ -59,22 +59,54 @@ def _md_pass(label: str, measured: dict[str, Any], ratio: str) -> list[Row]:
     return rows
 
 
-def markdown(report: dict[str, Any]) -> str:
-    machine = report["machine"]
-    limit, full, incremental = report["limit"], report["full_pass"], report["incremental_pass"]
-    api = report["api"]
-    lines = [
+def _header(report: dict[str, Any]) -> list[str]:
+    machine = report.get("machine")
+    if machine is None:  # the run failed before its setup was done
+        return [f"Scale {report['scale']}, seed {report['seed']}."]
+    return [
         f"Scale {report['scale']}, seed {report['seed']}, {machine['date']}, commit "
         f"`{(machine['commit'] or '?')[:12]}`"
         + (" (with uncommitted changes)" if machine.get("uncommitted_changes") else "")
         + f"; {machine['cpus']} vCPUs ({machine['cpu_model']}), {machine['memory_gb']} GB, "
         f"{machine['postgresql'].split(' on ')[0]}, Python {machine['python']}; load average "
         f"(1/5/15 min) {machine['load_average_at_start']} at the start, "
-        f"{machine.get('load_average_at_end')} at the end.",
-        "",
-        "**Pipeline** (seconds)",
-        "",
+        f"{machine.get('load_average_at_end')} at the end."
     ]
+
+
+def _partial(report: dict[str, Any]) -> list[str]:
+    """What a partial report lacks and why (``record.py``); nothing for a complete one."""
+    if not report.get("partial"):
+        return []
+    missing = ", ".join(f"`{p}`" for p in report.get("phases_missing", [])) or "none"
+    failure = report.get("failure")
+    if failure:
+        why = f"the run failed in the `{failure['phase']}` phase: {failure['error']}"
+    else:
+        why = "the run had not finished when this was written (still running, or killed)"
+    return ["", f"**Partial report**: {why}. Phases missing: {missing}."]
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report's tables; a partial report has those of the phases it completed."""
+    lines = _header(report) + _partial(report)
+    lines += _pipeline(report)
+    lines += _api(report)
+    lines += _ledger_era(report)
+    lines += _growth(report)
+    lines += _goals(report)
+    return "\n".join(lines) + "\n"
+
+
+def _pipeline(report: dict[str, Any]) -> list[str]:
+    if "limit" not in report:
+        return []
+    limit, full, incremental = (
+        report["limit"],
+        report.get("full_pass"),
+        report.get("incremental_pass"),
+    )
+    lines = ["", "**Pipeline** (seconds)", ""]
     rows: list[Row] = [
         (
             "**limit**: one join query + COPY",
@@ -87,26 +119,28 @@ def markdown(report: dict[str, Any]) -> str:
             f"COPY alone {limit['copy_rows_per_second']:,} rows/s",
         ),
     ]
-    counts = full["counts"]
-    rows.append(
-        (
-            "rows the full pass extracts and lands",
-            "",
-            f"{counts.get('ingest.extracted', 0):,} "
-            f"({counts.get('ingest.extracted', 0) / limit['rows']:.2f}× the limit's rows); "
-            f"{counts.get('publish.published', 0):,} rows published",
+    if full:
+        counts = full["counts"]
+        rows.append(
+            (
+                "rows the full pass extracts and lands",
+                "",
+                f"{counts.get('ingest.extracted', 0):,} "
+                f"({counts.get('ingest.extracted', 0) / limit['rows']:.2f}× the limit's rows); "
+                f"{counts.get('publish.published', 0):,} rows published",
+            )
         )
-    )
-    rows += _md_pass(
-        "full pass",
-        full,
-        f"**{full['over_limit']:.2f}× the limit** ({full['over_copy']:.2f}× the COPY alone)",
-    )
-    rows += _md_pass(
-        "incremental pass",
-        incremental,
-        f"**{incremental['over_full']:.2%} of the full pass** — {incremental['changes']}",
-    )
+        rows += _md_pass(
+            "full pass",
+            full,
+            f"**{full['over_limit']:.2f}× the limit** ({full['over_copy']:.2f}× the COPY alone)",
+        )
+    if incremental:
+        rows += _md_pass(
+            "incremental pass",
+            incremental,
+            f"**{incremental['over_full']:.2%} of the full pass** — {incremental['changes']}",
+        )
     maria = report.get("mariadb")
     if maria:
         rows.append(
@@ -124,10 +158,16 @@ def markdown(report: dict[str, Any]) -> str:
             f"**{maria['full_pass_over_limit']:.2f}× its limit** "
             f"({maria['full_pass_over_copy']:.2f}× its COPY)",
         )
-    lines += _md_table(("figure", "seconds", "ratio / note"), rows, {1})
+    return lines + _md_table(("figure", "seconds", "ratio / note"), rows, {1})
+
+
+def _api(report: dict[str, Any]) -> list[str]:
+    api = report.get("api")
+    if api is None:
+        return []
     enterprises = api["enterprises"]
     enrollments = api["enrollments"]
-    lines += [
+    lines = [
         "",
         f"**API over loopback** (ms as the client sees it). Typical enterprise "
         f"`{enterprises['typical']['uuid']}` ({enterprises['typical']['redemptions']:,} "
@@ -187,42 +227,49 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{max(executions, default=0.0):,.2f}",
             )
         )
-    lines += _md_table(
+    return lines + _md_table(
         ("answer", "statements", "execution", "planning", "slowest"), rows, {1, 2, 3, 4}
     )
-    lines += _ledger_era(report)
-    if "growth" in report:
-        lines += ["", "**Growth**", ""]
-        growth = report["growth"]
-        rows = [
-            (
-                f"full, {row['scale']}",
-                f"{row['seconds']:,.2f}",
-                f"{row['rows_landed_per_second']:,} rows landed/s",
-                f"{row['rows_landed']:,} rows landed; {row['redemptions_per_second']:,} "
-                "redemptions/s",
-            )
-            for row in growth["full_passes"]
-        ]
-        rows += [
-            (
-                f"incremental, {row['scale']}, {row['fraction']:.1%} changed",
-                f"{row['seconds']:,.2f}",
-                f"{row['seconds_per_changed_row'] * 1000:,.2f} ms/changed row",
-                f"{row['changed_rows']:,} changed rows; {row['over_full']:.2%} of its full pass",
-            )
-            for row in growth["incremental_passes"]
-        ]
-        lines += _md_table(("pass", "seconds", "rate", "note"), rows, {1, 2})
-    lines += ["", "**Goals**", ""]
-    rows = []
-    for goal in report["goals"]:
+
+
+def _growth(report: dict[str, Any]) -> list[str]:
+    growth = report.get("growth")
+    if growth is None:
+        return []
+    lines = ["", "**Growth**", ""]
+    rows: list[Row] = [
+        (
+            f"full, {row['scale']}",
+            f"{row['seconds']:,.2f}",
+            f"{row['rows_landed_per_second']:,} rows landed/s",
+            f"{row['rows_landed']:,} rows landed; {row['redemptions_per_second']:,} redemptions/s",
+        )
+        for row in growth["full_passes"]
+    ]
+    rows += [
+        (
+            f"incremental, {row['scale']}, {row['fraction']:.1%} changed",
+            f"{row['seconds']:,.2f}",
+            f"{row['seconds_per_changed_row'] * 1000:,.2f} ms/changed row",
+            f"{row['changed_rows']:,} changed rows; {row['over_full']:.2%} of its full pass",
+        )
+        for row in growth["incremental_passes"]
+    ]
+    return lines + _md_table(("pass", "seconds", "rate", "note"), rows, {1, 2})
+
+
+def _goals(report: dict[str, Any]) -> list[str]:
+    goals = report.get("goals")
+    if goals is None:
+        return []
+    rows: list[Row] = []
+    for goal in goals:
         verdict = (
             "n/a at this scale" if not goal["applies"] else ("met" if goal["met"] else "**missed**")
         )
         rows.append((goal["goal"], figure(goal["value"]), goal["target"], verdict))
-    lines += _md_table(("goal", "measured", "target", "verdict"), rows, {1, 2})
-    return "\n".join(lines) + "\n"
+    lines = ["", "**Goals**", ""]
+    return lines + _md_table(("goal", "measured", "target", "verdict"), rows, {1, 2})
 
 
 def _ledger_era(report: dict[str, Any]) -> list[str]:

@@ -27,6 +27,7 @@ from lcm_etl.bench.goals import assess
 from lcm_etl.bench.growth import MAIN_FRACTION, incremental_json, measure_growth
 from lcm_etl.bench.limit import measure_copy_limit
 from lcm_etl.bench.passes import PassMeasurement, measure_pass
+from lcm_etl.bench.record import PHASES, Recorder
 from lcm_etl.bench.report import render
 from lcm_etl.bench.sources import (
     SEED,
@@ -156,79 +157,122 @@ def run(
     mysql_url: str | None = None,
     seed: int = SEED,
     console: Console | None = None,
+    json_path: Path | None = None,
 ) -> dict[str, Any]:
-    """Measure everything once; return the report (what ``--json`` writes)."""
+    """Measure everything once; return the report (what ``--json`` writes). With ``json_path``,
+    the report is rewritten there after each phase, and once more with the failure when a phase
+    fails (``record.py``)."""
     console = console or Console(stderr=True)
     scale = scale.upper()
     if scale not in LOAD_PLANS:
         raise BenchError(f"unknown scale {scale!r}: choose one of {', '.join(LOAD_PLANS)}")
+    phases = [p for p in PHASES if p != "mariadb" or mysql_url]
+    recorder = Recorder({"scale": scale, "seed": seed}, phases, json_path)
+    recorder.write()
+    try:
+        _run_phases(
+            recorder, settings, scale=scale, mysql_url=mysql_url, seed=seed, console=console
+        )
+    except BaseException as exc:
+        recorder.fail(exc)
+        if json_path is not None:
+            done = ", ".join(recorder.completed) or "none"
+            console.print(
+                f"partial report written to {json_path}: the {recorder.failure_phase} phase "
+                f"failed; phases completed: {done}"
+            )
+        raise
+    return recorder.final()
+
+
+def _run_phases(
+    recorder: Recorder,
+    settings: Settings,
+    *,
+    scale: str,
+    mysql_url: str | None,
+    seed: int,
+    console: Console,
+) -> None:
+    report = recorder.report
+    phase = recorder.phase
     plan = LOAD_PLANS[scale]
     cached = cached_sqlite_source(settings, scale, seed=seed, console=console)
-    report: dict[str, Any] = {"scale": scale, "seed": seed}
     log_dir = settings.data_dir / "bench" / "logs"
     with working_copy(cached) as source_path, fresh_read_model(settings) as read_model:
         source = sqlite_url(source_path)
         bench_settings = sources.bench_settings(settings, read_model, source)
         engine = bench_engine(read_model)
         try:
-            report["machine"] = machine_info(engine)
-            report["source"] = {
-                "kind": "sqlite",
-                "cache": str(cached.path),
-                "generated_seconds": None
-                if cached.generated_seconds is None
-                else round(cached.generated_seconds, 1),
-                "table_counts": cached.table_counts,
-            }
-            report["read_model_database"] = read_model.database
-            console.print("limit: one join query on the source + COPY into PostgreSQL …")
-            limit = measure_copy_limit(make_url(source), engine, batch_size=settings.batch_size)
-            report["limit"] = limit.as_json()
-            console.print("full pass (child process) …")
-            full = measure_pass(bench_settings, "full")
-            report["full_pass"] = _pass_json(
-                full,
-                over_limit=full.seconds / limit.seconds,
-                over_copy=full.seconds / limit.copy_seconds,
-            )
-            console.print(f"changing {CHANGED_FRACTION:.1%} of the source …")
-            changes = demo.apply_changes(source, seed=seed, fraction=CHANGED_FRACTION)
-            console.print("incremental pass (child process) …")
-            incremental = measure_pass(bench_settings, "incremental")
-            report["incremental_pass"] = {
-                "changes": changes.describe(),
-                "changed": changes.changed,
-                **_pass_json(incremental, over_full=incremental.seconds / full.seconds),
-            }
-            report["growth"] = measure_growth(
-                settings,
-                scale=scale,
-                seed=seed,
-                main_full=(
+            with phase("setup"):
+                report["machine"] = machine_info(engine)
+                report["source"] = {
+                    "kind": "sqlite",
+                    "cache": str(cached.path),
+                    "generated_seconds": None
+                    if cached.generated_seconds is None
+                    else round(cached.generated_seconds, 1),
+                    "table_counts": cached.table_counts,
+                }
+                report["read_model_database"] = read_model.database
+            with phase("limit"):
+                console.print("limit: one join query on the source + COPY into PostgreSQL …")
+                limit = measure_copy_limit(make_url(source), engine, batch_size=settings.batch_size)
+                report["limit"] = limit.as_json()
+            with phase("full_pass"):
+                console.print("full pass (child process) …")
+                full = measure_pass(bench_settings, "full")
+                report["full_pass"] = _pass_json(
                     full,
-                    incremental_json(scale, CHANGED_FRACTION, changes, incremental, full.seconds),
-                ),
-                main_source=source,
-                main_settings=bench_settings,
-                console=console,
-            )
-            report["vacuum_analyze_seconds"] = round(_vacuum(engine), 2)
-            report["api"] = measure_api(bench_settings, engine, plan, log_dir, console)
-            console.print("budgets: read model against computing on read …")
-            report["budgets"] = measure_budgets(engine)  # issue 14: the ledger era
+                    over_limit=full.seconds / limit.seconds,
+                    over_copy=full.seconds / limit.copy_seconds,
+                )
+            with phase("incremental_pass"):
+                console.print(f"changing {CHANGED_FRACTION:.1%} of the source …")
+                changes = demo.apply_changes(source, seed=seed, fraction=CHANGED_FRACTION)
+                console.print("incremental pass (child process) …")
+                incremental = measure_pass(bench_settings, "incremental")
+                report["incremental_pass"] = {
+                    "changes": changes.describe(),
+                    "changed": changes.changed,
+                    **_pass_json(incremental, over_full=incremental.seconds / full.seconds),
+                }
+            with phase("growth"):
+                report["growth"] = measure_growth(
+                    settings,
+                    scale=scale,
+                    seed=seed,
+                    main_full=(
+                        full,
+                        incremental_json(
+                            scale, CHANGED_FRACTION, changes, incremental, full.seconds
+                        ),
+                    ),
+                    main_source=source,
+                    main_settings=bench_settings,
+                    console=console,
+                )
+            with phase("vacuum_analyze"):
+                report["vacuum_analyze_seconds"] = round(_vacuum(engine), 2)
+            with phase("api"):
+                report["api"] = measure_api(bench_settings, engine, plan, log_dir, console)
+            with phase("budgets"):
+                console.print("budgets: read model against computing on read …")
+                report["budgets"] = measure_budgets(engine)  # issue 14: the ledger era
         finally:
             engine.dispose()
     if mysql_url:
-        report["mariadb"] = _measure_mariadb(
-            settings,
-            scale=scale,
-            seed=seed,
-            mysql_url=mysql_url,
-            console=console,
-        )
-    report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    report["goals"] = assess(report)
-    return report
+        with phase("mariadb"):
+            report["mariadb"] = _measure_mariadb(
+                settings,
+                scale=scale,
+                seed=seed,
+                mysql_url=mysql_url,
+                console=console,
+            )
+    with phase("goals"):
+        report["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        report["goals"] = assess(report)
 
 
 def _exit_on_term(signum: int, frame: object) -> None:
@@ -252,18 +296,24 @@ def main(
     # TERM (e.g. a CI timeout) and Ctrl-C unwind the run at once — servers stopped, database
     # dropped, working copy removed. (A handler of our own also keeps asyncio.run from turning
     # Ctrl-C into a task cancellation, which the HTTP client may absorb.)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
     signal.signal(signal.SIGTERM, _exit_on_term)
     signal.signal(signal.SIGINT, _interrupt)
     try:
-        report = run(settings, scale=scale, mysql_url=mysql_url, console=console)
+        report = run(
+            settings, scale=scale, mysql_url=mysql_url, console=console, json_path=json_path
+        )
     except (BenchError, ConfigError) as exc:
         console.print(f"[bold red]error:[/] {exc}")
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         console.print("interrupted: servers stopped, bench database dropped")
         raise SystemExit(130) from None
+    finally:
+        for sig, handler in previous.items():  # in-process callers (tests) get theirs back
+            if handler is not None:
+                signal.signal(sig, handler)
     render(report, console)
     if json_path is not None:
-        json_path.write_text(json.dumps(report, indent=2, default=str) + "\n")
         console.print(f"report written to {json_path}")
     return report

@@ -77,11 +77,14 @@ from lcm_etl.queries.formatting import (
     uuid_string,
 )
 from lcm_etl.queries.page import (
+    PAGE_CALLS,
     ReadModelUnavailable,
     learner_credit_page,
     load_eligibility_facts,
     page_answer,
+    page_from_results,
     page_json,
+    page_parameters,
     render_page,
 )
 from lcm_etl.queries.paging import (
@@ -110,6 +113,7 @@ __all__ = [
     "ENROLLMENT_DEFAULT_ORDERING",
     "ENROLLMENT_FIELDS",
     "ENROLLMENT_ORDERING",
+    "PAGE_CALLS",
     "PORTAL_ROLE",
     "STATEMENT_TIMEOUT",
     "TENANT_SETTING",
@@ -147,7 +151,9 @@ __all__ = [
     "money_string",
     "number",
     "page_answer",
+    "page_from_results",
     "page_json",
+    "page_parameters",
     "page_summary",
     "render_page",
     "tenant_transaction",

@@ -9,13 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    Connection,
-    Engine,
-    bindparam,
-    func,
-    select,
-)
+from sqlalchemy import Connection, Engine
 
 from lcm_etl.eligibility import (
     EligibilityFacts,
@@ -29,49 +23,35 @@ from lcm_etl.forecast import WINDOW_DAYS, offer_forecasts_from
 from lcm_etl.queries.balance import Thresholds, alerts_for, page_summary
 from lcm_etl.queries.budgets import render_budgets
 from lcm_etl.queries.formatting import UTC, iso_datetime, money, number, uuid_string
-from lcm_etl.queries.tenancy import data_as_of_query, enterprise_data_as_of, reading
-from lcm_etl.schema import (
-    budget,
-    budget_utilization_daily,
-    enterprise_eligibility,
-    offer_summary,
-    offer_utilization_daily,
-)
+from lcm_etl.queries.tenancy import reading
 from lcm_etl.settings import Settings
 
-_PAGE_COLUMNS = (
-    offer_summary.c.offer_id,
-    offer_summary.c.enterprise_name,
-    offer_summary.c.display_name,
-    offer_summary.c.status,
-    offer_summary.c.start_datetime,
-    offer_summary.c.end_datetime,
-    offer_summary.c.usage_type,
-    offer_summary.c.discount_value,
-    offer_summary.c.is_fcfs_org_wide,
-    offer_summary.c.max_discount,
-    offer_summary.c.amount_of_offer_spent,
-    offer_summary.c.remaining_balance,
-    offer_summary.c.percent_of_offer_spent,
-    offer_summary.c.amount_refunded,
-    offer_summary.c.enrollment_count,
-    offer_summary.c.learner_count,
-)
-
-
-# Eligibility: the non-offer facts come from lcm.enterprise_eligibility, re-counted at request time.
-_ELIGIBILITY_COLUMNS = (
-    enterprise_eligibility.c.enterprise_name,
-    enterprise_eligibility.c.lcm_screen_enabled,
-    enterprise_eligibility.c.subscription_plan_windows,
-    enterprise_eligibility.c.coupon_code_windows,
-    enterprise_eligibility.c.coupon_code_counts,
-)
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
+# The page's reads: the PL/pgSQL functions of migrations 0016 and 0023 (sql/functions/page_*.sql),
+# the one text of the page's SELECTs for the API and `lcm-etl page`: the offers, each with its net
+# spend over the forecast window; one row with the stored eligibility row and the enterprise's
+# data_as_of; the active budgets, each with its window's net spend in cents. Three calls, not one
+# per SELECT: each call and each result set cost more than its rows (docs/serving.md).
+# psycopg's parameter style: the API's one-message script (api/pagereader.py) joins them,
+# learner_credit_page runs them one by one.
+PAGE_CALLS = (
+    "SELECT * FROM lcm.page_offers(%(enterprise)s, %(window_days)s)",
+    "SELECT * FROM lcm.page_enterprise(%(enterprise)s)",
+    "SELECT * FROM lcm.page_budgets(%(enterprise)s, %(window_days)s)",
+)
+_ENTERPRISE_CALL = PAGE_CALLS[1]
+
+
+def page_parameters(enterprise_uuid: uuid.UUID) -> dict[str, Any]:
+    """The values of :data:`PAGE_CALLS`."""
+    return {"enterprise": enterprise_uuid, "window_days": WINDOW_DAYS}
+
+
 def _stored_eligibility(conn: Connection, enterprise_uuid: uuid.UUID) -> Any | None:
-    return conn.execute(_PAGE_ELIGIBILITY, {"enterprise": enterprise_uuid}).first()
+    row = conn.exec_driver_sql(_ENTERPRISE_CALL, {"enterprise": enterprise_uuid}).one()
+    return row if row.has_eligibility_row else None
 
 
 def _validity_windows(
@@ -117,49 +97,6 @@ def load_eligibility_facts(
     return _facts_from(_stored_eligibility(conn, enterprise_uuid), now or dt.datetime.now(UTC))
 
 
-_ENTERPRISE = bindparam("enterprise", type_=offer_summary.c.enterprise_customer_uuid.type)
-_PAGE_OFFERS = select(*_PAGE_COLUMNS).where(offer_summary.c.enterprise_customer_uuid == _ENTERPRISE)
-_PAGE_ELIGIBILITY = select(*_ELIGIBILITY_COLUMNS).where(
-    enterprise_eligibility.c.enterprise_customer_uuid == _ENTERPRISE
-)
-
-
-_WINDOW_START = (
-    func.date(func.timezone("UTC", data_as_of_query(_ENTERPRISE).scalar_subquery()))
-    - WINDOW_DAYS
-    + 1
-)
-_PAGE_BUDGETS = select(budget).where(
-    budget.c.enterprise_customer_uuid == _ENTERPRISE, budget.c.active.is_(True)
-)
-_PAGE_OFFER_SPEND = (
-    select(
-        offer_utilization_daily.c.offer_id,
-        func.sum(
-            offer_utilization_daily.c.amount_spent - offer_utilization_daily.c.amount_refunded
-        ),
-    )
-    .where(
-        offer_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,
-        offer_utilization_daily.c.day >= _WINDOW_START,
-    )
-    .group_by(offer_utilization_daily.c.offer_id)
-)
-_PAGE_BUDGET_SPEND = (
-    select(
-        budget_utilization_daily.c.policy_uuid,
-        func.sum(
-            budget_utilization_daily.c.spent_cents - budget_utilization_daily.c.refunded_cents
-        ),
-    )
-    .where(
-        budget_utilization_daily.c.enterprise_customer_uuid == _ENTERPRISE,
-        budget_utilization_daily.c.day >= _WINDOW_START,
-    )
-    .group_by(budget_utilization_daily.c.policy_uuid)
-)
-
-
 class ReadModelUnavailable(RuntimeError):
     """The read model did not answer (down, restarting, too slow): the API's 503."""
 
@@ -174,28 +111,45 @@ def learner_credit_page(
 ) -> dict[str, Any] | None:
     """Everything the LCM page needs, as one JSON answer; ``None`` for an unknown enterprise.
 
-    Offers are listed current first, then by start (newest first; open starts last), then id.
+    The rows come from the page's functions (:data:`PAGE_CALLS`), as the API reads them, in one
+    snapshot, as the connection's user (the CLI's way; the API calls them in its tenant
+    transaction). Offers are listed current first, then by start (newest first; open starts
+    last), then id.
     """
-    parameters = {"enterprise": enterprise_uuid}
+    parameters = page_parameters(enterprise_uuid)
     with reading(engine) as conn:
-        rows = conn.execute(_PAGE_OFFERS, parameters).all()
-        stored = conn.execute(_PAGE_ELIGIBILITY, parameters).first()
-        budgets = conn.execute(_PAGE_BUDGETS, parameters).all()
-        known = rows or stored is not None or budgets
-        data_as_of = enterprise_data_as_of(conn, enterprise_uuid) if known else None
-        offer_spend = conn.execute(_PAGE_OFFER_SPEND, parameters).all() if known else []
-        budget_spend = conn.execute(_PAGE_BUDGET_SPEND, parameters).all() if known else []
+        results = [conn.exec_driver_sql(call, parameters).all() for call in PAGE_CALLS]
+    return page_from_results(enterprise_uuid, results, settings=settings, now=now, facts=facts)
+
+
+def page_from_results(
+    enterprise_uuid: uuid.UUID,
+    results: Sequence[Sequence[Any]],
+    *,
+    settings: Settings,
+    now: dt.datetime | None = None,
+    facts: EligibilityFacts | None = None,
+) -> dict[str, Any] | None:
+    """The page from the rows of :data:`PAGE_CALLS`, in their order."""
+    rows, (enterprise,), budgets = results
     return page_answer(
         enterprise_uuid,
         rows,
-        stored,
-        data_as_of=data_as_of,
+        enterprise if enterprise.has_eligibility_row else None,
+        data_as_of=enterprise.data_as_of,
         settings=settings,
         now=now,
         facts=facts,
         budgets=budgets,
-        offer_spend=offer_spend,
-        budget_spend=budget_spend,
+        # The window's spend travels on the offer and budget rows; none without spend in it.
+        offer_spend=[
+            (row.offer_id, row.window_net_spent) for row in rows if row.window_net_spent is not None
+        ],
+        budget_spend=[
+            (row.policy_uuid, row.window_net_spent_cents)
+            for row in budgets
+            if row.window_net_spent_cents is not None
+        ],
     )
 
 
@@ -212,10 +166,9 @@ def page_answer(
     offer_spend: Sequence[Any] = (),
     budget_spend: Sequence[Any] = (),
 ) -> dict[str, Any] | None:
-    """The page from the rows of :func:`learner_credit_page`'s statements, or of the API's
-    functions of migrations 0016 and 0023 (offers, the stored eligibility row, the budgets and
-    the forecast windows' spend); ``None`` when there is no offer, eligibility
-    row or budget: an enterprise known to any source has a page, even without offers."""
+    """The page from the rows of the page's functions (offers, the stored eligibility row, the
+    budgets and the forecast windows' spend); ``None`` when there is no offer, eligibility row or
+    budget: an enterprise known to any source has a page, even without offers."""
     if not rows and stored is None and not budgets:
         return None
     now = now or dt.datetime.now(UTC)

@@ -21,11 +21,11 @@ py-spy profile of the server spent a fifth of a page request's CPU reading the s
 
 ``lcm.page_data_as_of`` stays (the three call it). Same rules as 0016: ``SECURITY INVOKER``
 (row-level security applies as to the plain SELECTs), STABLE, result columns pinned to the
-tables' types, ``EXECUTE`` only for ``lcm_portal``. The texts are ``sql/functions/<name>.sql``,
+tables' types, ``EXECUTE`` for ``lcm_portal`` and ``lcm_reader`` (0020), not ``PUBLIC``. The texts are ``sql/functions/<name>.sql``,
 inlined (frozen); the downgrade restores 0016's.
 
 Revision ID: 0023
-Revises: 0016
+Revises: 0020
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0016"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PORTAL = "lcm_portal"
+# The roles that may execute the page's functions (0016: the portal; 0020: the reader).
+EXECUTORS = ("lcm_portal", "lcm_reader")
 
 PAGE_OFFERS = """
 CREATE FUNCTION lcm.page_offers(enterprise uuid, window_days integer)
@@ -378,7 +379,8 @@ def _create_functions(functions: tuple[tuple[str, str, str], ...]) -> None:
         op.execute(create)
         op.execute(f"COMMENT ON FUNCTION {signature} IS '{comment}'")
         op.execute(f"REVOKE ALL ON FUNCTION {signature} FROM PUBLIC")
-        op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {PORTAL}")
+        for role in EXECUTORS:
+            op.execute(f"GRANT EXECUTE ON FUNCTION {signature} TO {role}")
 
 
 def upgrade() -> None:

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from lcm_etl.bench.markdown import markdown
+from lcm_etl.bench.record import PHASES
 
 CLI = (sys.executable, "-c", "from lcm_etl.cli import app; app()")
 
@@ -40,6 +41,9 @@ def _run_bench(server: URL, data_dir: Path, report: Path, *extra: str) -> dict[s
     # The tables went to the terminal too.
     assert "goals" in completed.stderr
     result: dict[str, Any] = json.loads(report.read_text())
+    assert result["partial"] is False
+    assert result["phases_missing"] == []
+    assert result["failure"] is None
     return result
 
 
@@ -201,6 +205,72 @@ def test_bench_scale_s_produces_every_figure(pg_admin_url: URL, tmp_path: Path) 
     assert "| incremental, S, 2.0% changed |" in document
     assert f"{report['limit']['ledger_rows']:,} ledger transactions" in document
     assert "| budgets computed on read from the landing rows |" in document
+
+
+# The API phase crashing, as `lcm-etl serve` once did 25 minutes into an L run (the bench turns a
+# server that exits at start-up into a BenchError): injected into the CLI's own process.
+FAILING_API = """
+import sys
+from lcm_etl.bench import run
+from lcm_etl.bench.sources import BenchError
+
+def measure_api(*args, **kwargs):
+    raise BenchError("the server lcm-etl serve exited with 1: injected by the test")
+
+run.measure_api = measure_api
+from lcm_etl.cli import app
+sys.argv[0] = "lcm-etl"
+app()
+"""
+
+
+def test_a_late_failure_keeps_the_figures_of_the_phases_before_it(
+    pg_admin_url: URL, tmp_path: Path
+) -> None:
+    path = tmp_path / "bench.json"
+    completed = subprocess.run(
+        [sys.executable, "-c", FAILING_API, "bench", "--scale", "S", "--json", str(path)],
+        env={
+            **os.environ,
+            "LCM_DATABASE_URL": pg_admin_url.render_as_string(hide_password=False),
+            "LCM_DATA_DIR": str(tmp_path / "data"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=900,  # a hang guard, not a performance bound
+        check=False,
+    )
+
+    assert completed.returncode == 2, completed.stderr[-4000:]
+    # Compared without the line breaks rich put in for the terminal (a long path is folded).
+    told = "".join(completed.stderr.split())
+    assert "error:theserverlcm-etlserveexitedwith1:injectedbythetest" in told
+    assert f"partialreportwrittento{path}:theapiphasefailed" in told
+    report = json.loads(path.read_text())
+    assert report["partial"] is True
+    assert report["failure"] == {
+        "phase": "api",
+        "error_type": "BenchError",
+        "error": "the server lcm-etl serve exited with 1: injected by the test",
+    }
+    assert report["phases_completed"] == list(PHASES[: PHASES.index("api")])
+    assert report["phases_missing"] == ["api", "budgets", "goals"]
+    # Every figure measured before the failure is in the file.
+    _assert_limit(report["limit"])
+    _assert_pass(report["full_pass"], "full")
+    _assert_pass(report["incremental_pass"], "incremental")
+    assert len(report["growth"]["incremental_passes"]) == 3
+    assert report["vacuum_analyze_seconds"] > 0
+    assert report["machine"]["cpus"]
+    assert not {"api", "budgets", "goals"} & set(report)
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+
+    # The Markdown renders what was measured and says what is missing.
+    document = markdown(report)
+    assert f"**{report['full_pass']['over_limit']:.2f}× the limit**" in document
+    assert "| incremental, S, 2.0% changed |" in document
+    assert "the run failed in the `api` phase" in document
+    assert "Phases missing: `api`, `budgets`, `goals`." in document
 
 
 @pytest.mark.mysql

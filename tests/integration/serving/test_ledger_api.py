@@ -122,6 +122,15 @@ def test_budget_list_permissions(api: TestClient) -> None:
             missing = api.get(url, params=params, headers=headers)
             assert missing.status_code == 403
             assert missing.json() == {"detail": "MISSING: subsidy_access_policy.has_read_access"}
+    # A value that is no UUID matches none of an admin's or learner's enterprises (edx-rbac
+    # checks the raw parameter first): 403; an operator reaches the filter's 400.
+    for headers in (ADMIN, LEARNER):
+        malformed = api.get(url, params={"enterprise_customer_uuid": "acme"}, headers=headers)
+        assert malformed.status_code == 403
+        assert malformed.json() == {"detail": "MISSING: subsidy_access_policy.has_read_access"}
+    malformed = api.get(url, params={"enterprise_customer_uuid": "acme"}, headers=OPERATOR)
+    assert malformed.status_code == 400
+    assert "not an enterprise customer UUID" in malformed.json()["detail"]
     other = api.get(url, params={"enterprise_customer_uuid": str(ACME)}, headers=STRANGER)
     assert other.status_code == 403
     assert other.json() == {"detail": "MISSING: subsidy_access_policy.has_read_access"}

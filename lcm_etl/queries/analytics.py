@@ -34,6 +34,7 @@ from lcm_etl.queries.paging import (
     paged,
     resolve_page,
 )
+from lcm_etl.queries.tenancy import data_as_of_query
 from lcm_etl.schema import offer_redemption, offer_summary
 
 # The HEAD shape of edx-enterprise-data's EnterpriseOfferSerializer (all model fields), in order.
@@ -77,8 +78,9 @@ ANALYTICS_OFFER_ORDERING: dict[str, ColumnElement[Any]] = {
     "amount_of_offer_spent": offer_summary.c.amount_of_offer_spent,
     "percent_of_offer_spent": offer_summary.c.percent_of_offer_spent,
     "remaining_balance": offer_summary.c.remaining_balance,
-    "export_timestamp": offer_summary.c.data_as_of,
 }
+"""The orderable fields whose values are columns; ``export_timestamp`` is one value per
+enterprise (:func:`_export_timestamp`), orderable too."""
 
 _ANALYTICS_OFFER_COLUMNS = (
     offer_summary.c.offer_id,
@@ -97,8 +99,18 @@ _ANALYTICS_OFFER_COLUMNS = (
     offer_summary.c.amount_of_offer_spent,
     offer_summary.c.percent_of_offer_spent,
     offer_summary.c.remaining_balance,
-    offer_summary.c.data_as_of,
 )
+
+
+def _export_timestamp(enterprise_uuid: uuid.UUID) -> ColumnElement[Any]:
+    """The enterprise's data freshness (``enterprise_data_as_of``, the ``X-Data-As-Of`` header),
+    computed once per query: a summary row's own ``data_as_of`` is when its values were last
+    recomputed, which a publish that did not touch the offer leaves as it was."""
+    return data_as_of_query(enterprise_uuid).scalar_subquery()
+
+
+def _offer_columns(enterprise_uuid: uuid.UUID) -> tuple[ColumnElement[Any], ...]:
+    return (*_ANALYTICS_OFFER_COLUMNS, _export_timestamp(enterprise_uuid).label("data_as_of"))
 
 
 def _analytics_offer_row(row: Any) -> dict[str, Any]:
@@ -141,10 +153,11 @@ def analytics_offers(
     ordering: str | None = None,
 ) -> Page:
     """The analytics offers list; raises :class:`InvalidPage` or :class:`BadOrdering`."""
+    orderable = {**ANALYTICS_OFFER_ORDERING, "export_timestamp": _export_timestamp(enterprise_uuid)}
     order_by = order_by_clause(
-        ordering, ANALYTICS_OFFER_ORDERING, [offer_summary.c.offer_id], [offer_summary.c.offer_id]
+        ordering, orderable, [offer_summary.c.offer_id], [offer_summary.c.offer_id]
     )
-    query = select(*_ANALYTICS_OFFER_COLUMNS).where(
+    query = select(*_offer_columns(enterprise_uuid)).where(
         offer_summary.c.enterprise_customer_uuid == enterprise_uuid
     )
     wanted = offer_id_value(offer_id)
@@ -166,7 +179,7 @@ def analytics_offer(
     if wanted is None or wanted is False:
         return None
     row = conn.execute(
-        select(*_ANALYTICS_OFFER_COLUMNS).where(
+        select(*_offer_columns(enterprise_uuid)).where(
             offer_summary.c.enterprise_customer_uuid == enterprise_uuid,
             offer_summary.c.offer_id == wanted,
         )

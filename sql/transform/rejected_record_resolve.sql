@@ -9,13 +9,13 @@ WHERE t.source = 'ecommerce'
     AND (
         CAST(:full AS boolean)
         OR t.source_table = 'offer_conditionaloffer'
+        -- (scoped_discount and scoped_line hold every landed discount and line of the orders
+        -- in scope: read there, not looked up again in the landing tables' order indexes)
         OR (t.source_table = 'order_orderdiscount' AND t.natural_key IN (
-            SELECT d.id::text FROM lcm_raw.ecommerce_orderdiscount AS d
-            JOIN scope_order AS s ON s.order_id = d.order_id
+            SELECT d.order_discount_id::text FROM scoped_discount AS d
         ))
         OR (t.source_table = 'order_line' AND t.natural_key IN (
-            SELECT l.id::text FROM lcm_raw.ecommerce_line AS l
-            JOIN scope_order AS s ON s.order_id = l.order_id
+            SELECT l.order_line_id::text FROM scoped_line AS l
         ))
     )
     AND NOT EXISTS (

@@ -1,5 +1,9 @@
 -- v_offer_balance: one row per enterprise learner-credit offer — its budget, spend and balance,
 -- raw and as the admin portal shows them (clamped), with is_current evaluated when queried.
+-- data_as_of is when the offer's enterprise was last read: the newest of the row's own stamp
+-- (the publish that last recomputed it) and the last successful publish that covered the
+-- enterprise (every full or incremental one; a targeted one only its enterprises), as the page's
+-- lcm.page_data_as_of answers it. A publish no longer stamps every summary.
 -- Columns: docs/data-dictionary.md. Declared here; a change ships as a new Alembic revision
 -- that inlines the new text (see docs/architecture.md, "Schema changes").
 CREATE OR REPLACE VIEW lcm.v_offer_balance AS
@@ -32,5 +36,17 @@ SELECT
     s.last_spend_at,
     s.total_discount_ecommerce,
     s.ecommerce_drift,
-    s.data_as_of
-FROM lcm.offer_summary AS s;
+    greatest(s.data_as_of, every_enterprise.data_as_of, targeted.data_as_of) AS data_as_of
+FROM lcm.offer_summary AS s
+CROSS JOIN (
+    SELECT max(r.data_as_of) AS data_as_of
+    FROM lcm.pipeline_run AS r
+    WHERE r.stage = 'publish' AND r.status = 'succeeded' AND r.mode != 'targeted'
+) AS every_enterprise
+LEFT JOIN (
+    SELECT e.enterprise_customer_uuid, max(r.data_as_of) AS data_as_of
+    FROM lcm.pipeline_run AS r
+    CROSS JOIN LATERAL unnest(r.enterprise_uuids) AS e (enterprise_customer_uuid)
+    WHERE r.stage = 'publish' AND r.status = 'succeeded' AND r.mode = 'targeted'
+    GROUP BY e.enterprise_customer_uuid
+) AS targeted ON targeted.enterprise_customer_uuid = s.enterprise_customer_uuid;

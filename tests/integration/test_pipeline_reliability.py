@@ -3,6 +3,7 @@ tests/security/test_kill_points.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import threading
@@ -12,7 +13,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select, text
 
-from lcm_etl import pipeline, sqlfiles
+from lcm_etl import pipeline, queries, sqlfiles
 from lcm_etl.db import make_engine, pipeline_lock
 from lcm_etl.schema import offer_summary, pipeline_run
 
@@ -151,6 +152,69 @@ def test_an_incremental_pass_equals_a_full_pass_after_source_changes(
     assert states[104] == "ok"  # the top-up shows in the very next incremental pass
     assert states[109] == "ok"  # the offer whose dates were fixed is no longer rejected
     assert states[120] == "depleted"
+
+
+def _summary_versions(engine) -> dict[int, tuple[str, str, dt.datetime]]:
+    """Each summary's row version (xmin: changes whenever the row is rewritten), balance state
+    and data_as_of."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT offer_id, xmin::text, balance_state, data_as_of FROM lcm.offer_summary")
+        ).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _last_publish_as_of(engine) -> dt.datetime:
+    with engine.connect() as conn:
+        as_of: dt.datetime = conn.execute(
+            select(pipeline_run.c.data_as_of)
+            .where(pipeline_run.c.stage == "publish", pipeline_run.c.status == "succeeded")
+            .order_by(pipeline_run.c.run_id.desc())
+            .limit(1)
+        ).scalar_one()
+    return as_of
+
+
+def test_a_publish_rewrites_only_the_summaries_it_changes(golden_settings, engine) -> None:
+    """Issue 12: a publish no longer stamps data_as_of on every summary (a cost that grew with
+    the offers, not with the change); the freshness every reader shows comes from the run."""
+    builder, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    before = _summary_versions(engine)
+    builder.order(
+        108,
+        "late@peruser.example",
+        [("course-v1:edX+Late+2026", D("60.00"), D("0.00"))],
+        placed="2026-05-01 10:00:00",
+    )
+    pipeline.run_pass(settings, mode="incremental", trigger="manual")
+    after = _summary_versions(engine)
+    as_of = _last_publish_as_of(engine)
+    assert {offer for offer in after if after[offer] != before[offer]} == {108}
+    assert after[108][2] == as_of
+    assert after[101][2] < as_of  # untouched: as it was computed
+
+    # Every reader's data_as_of is the last publish's, for untouched offers too.
+    with engine.connect() as conn:
+        shown = conn.execute(text("SELECT DISTINCT data_as_of FROM lcm.v_offer_balance"))
+        assert shown.scalars().all() == [as_of]
+        for enterprise in (g.SEVENTY_FIVE, g.PER_USER):
+            assert queries.enterprise_data_as_of(conn, enterprise) == as_of
+            page_as_of = conn.execute(
+                text("SELECT data_as_of FROM lcm.page_data_as_of(:e)"), {"e": enterprise}
+            ).scalar_one()
+            assert page_as_of == as_of
+        offers = queries.analytics_offers(
+            conn, g.SEVENTY_FIVE, queries.PageRequest(1, queries.UNPAGED)
+        ).results
+        assert [o["export_timestamp"] for o in offers] == [queries.iso_datetime(as_of)]
+
+    # A threshold setting that changes a state: that summary is re-derived and stamped, no other.
+    tighter = settings.model_copy(update={"low_balance_fraction": D("0.7")})  # 101 is at 75 %
+    pipeline.run_pass(tighter, mode="incremental", trigger="manual")
+    again = _summary_versions(engine)
+    assert {offer for offer in again if again[offer] != after[offer]} == {101}
+    assert again[101][1:] == ("low", _last_publish_as_of(engine))
 
 
 def test_passes_are_serialized_by_the_advisory_lock(golden_settings, engine) -> None:

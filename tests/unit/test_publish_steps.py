@@ -86,3 +86,11 @@ def test_the_ledger_outcome_figures_are_each_one_steps() -> None:
     assert sorted(figures) == sorted(
         f.name for f in dataclasses.fields(ledger_publish.LedgerPublishOutcome)
     )
+
+
+def test_an_incremental_publish_analyzes_the_declared_columns_and_a_full_one_all() -> None:
+    line = next(s for s in STEPS if isinstance(s, Build) and s.name == "scoped_line")
+    assert line.analyzed(full=False) == ("order_id", "order_line_id", "reject_reason")
+    assert line.analyzed(full=True) == ()  # every column
+    undeclared = next(s for s in STEPS if isinstance(s, Build) and not s.statistics)
+    assert undeclared.analyzed(full=False) == ()

@@ -25,7 +25,7 @@ tables' types, ``EXECUTE`` for ``lcm_portal`` and ``lcm_reader`` (0020), not ``P
 inlined (frozen); the downgrade restores 0016's.
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0021
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0020"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -56,14 +56,12 @@ FUNCTIONS = (
     "lcm.balance_state(numeric, numeric, numeric, numeric)",
     "lcm.jsonb_or_text(text)",
     "lcm.enrollment_search_terms_of(lcm.offer_redemption)",
-    # The page's SELECTs, planned once per session (migration 0016); the API and `lcm-etl page`
-    # call them (queries.PAGE_CALLS).
-    "lcm.page_offers(uuid)",
-    "lcm.page_eligibility(uuid)",
+    # The page's SELECTs, planned once per session (migration 0016), in three calls (0023); the
+    # API and `lcm-etl page` call them (queries.PAGE_CALLS).
+    "lcm.page_offers(uuid, integer)",
+    "lcm.page_enterprise(uuid)",
     "lcm.page_data_as_of(uuid)",
-    "lcm.page_budgets(uuid)",
-    "lcm.page_offer_spend(uuid, integer)",
-    "lcm.page_budget_spend(uuid, integer)",
+    "lcm.page_budgets(uuid, integer)",
     # The enrollments search's terms of the transaction's tenant (migration 0009; PL/pgSQL,
     # planned once per session, since 0022).
     "lcm.enrollment_search_terms(text, text)",

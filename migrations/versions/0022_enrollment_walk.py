@@ -18,7 +18,7 @@ under row-level security").
 The function's text is ``sql/functions/enrollment_search_terms.sql``, inlined (frozen).
 
 Revision ID: 0022
-Revises: 0021
+Revises: 0023
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0021"
+down_revision: str | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -321,3 +321,30 @@ def test_the_body_is_the_bytes_jsonresponse_wrote(client, read_model: ReadModel)
     assert response.content == json.dumps(
         body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
     ).encode("utf-8")
+
+
+def test_the_tenant_transaction_never_compiles_a_statement(
+    engine: Engine, client, monkeypatch
+) -> None:
+    """Bug: PostgreSQL priced a course-title search's page above jit_above_cost (its seek
+    branch, never run, counts the search function as 1,000 rows) and JIT-compiled it: 63 of the
+    65 ms of that page at scale L. Both ways of reading a page turn JIT off: the tenant
+    transaction (the CLI, the streamed answers) and the API's one message."""
+    from lcm_etl.api.enrollmentreader import EnrollmentReader
+
+    with queries.tenant_transaction(engine, ACME) as conn:
+        assert conn.exec_driver_sql("SHOW jit").scalar_one() == "off"
+    seen: list[str] = []
+    real_script = EnrollmentReader.script
+
+    def spy_script(self: EnrollmentReader, *args: Any, **kwargs: Any) -> tuple[str, Any]:
+        script, parameters = real_script(self, *args, **kwargs)
+        assert script.index("set_config('jit', %(jit)s, true)") < script.index("WITH ")
+        seen.append(parameters["jit"])
+        return script, parameters
+
+    monkeypatch.setattr(EnrollmentReader, "script", spy_script)
+    url = f"/enterprise/api/v1/enterprise/{ACME}/enrollments/"
+    response = client.get(url, params={"search_course": "x"}, headers=admin_of(ACME))
+    assert response.status_code == 200
+    assert seen == ["off"]

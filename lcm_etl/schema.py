@@ -56,14 +56,15 @@ FUNCTIONS = (
     "lcm.balance_state(numeric, numeric, numeric, numeric)",
     "lcm.jsonb_or_text(text)",
     "lcm.enrollment_search_terms_of(lcm.offer_redemption)",
-    # The page's SELECTs, planned once per session (migration 0016); the API and `lcm-etl page`
-    # call them (queries.PAGE_CALLS).
-    "lcm.page_offers(uuid)",
-    "lcm.page_eligibility(uuid)",
+    # The page's SELECTs, planned once per session (migration 0016), in three calls (0023); the
+    # API and `lcm-etl page` call them (queries.PAGE_CALLS).
+    "lcm.page_offers(uuid, integer)",
+    "lcm.page_enterprise(uuid)",
     "lcm.page_data_as_of(uuid)",
-    "lcm.page_budgets(uuid)",
-    "lcm.page_offer_spend(uuid, integer)",
-    "lcm.page_budget_spend(uuid, integer)",
+    "lcm.page_budgets(uuid, integer)",
+    # The enrollments search's terms of the transaction's tenant (migration 0009; PL/pgSQL,
+    # planned once per session, since 0022).
+    "lcm.enrollment_search_terms(text, text)",
 )
 
 Money = Numeric(12, 2)
@@ -720,14 +721,15 @@ offer_redemption = Table(
     Index(None, "enterprise_customer_uuid", "offer_id"),
     # An enterprise's enrollments newest first (the enrollments page's default order and its
     # tie-breakers) with the list price, so a page is an index range and its count an index-only
-    # scan (migration 0005).
+    # scan (migration 0005); with the offer and the email, so the search's walk reads only the
+    # index until the page is full (migration 0022).
     Index(
         "ix_offer_redemption_enterprise_enrollment",
         "enterprise_customer_uuid",
         text("enrollment_date DESC"),
         text("order_discount_id DESC"),
         text("order_line_id DESC"),
-        postgresql_include=["course_list_price"],
+        postgresql_include=["course_list_price", "offer_id", "user_email"],
     ),
     # Whether a learner still has a live redemption of an offer (incremental learner counts).
     Index(

@@ -39,6 +39,7 @@ _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 _TENANT = (
     "SELECT set_config('role', %(role)s, true) AS role, "
     "set_config('statement_timeout', %(timeout)s, true) AS timeout, "
+    "set_config('jit', %(jit)s, true) AS jit, "
     "set_config(%(setting)s, %(tenant)s, true) AS tenant"
 )
 
@@ -82,6 +83,7 @@ class EnrollmentReader:
             **parameters,
             "role": queries.PORTAL_ROLE,
             "timeout": queries.ENROLLMENTS_STATEMENT_TIMEOUT,
+            "jit": queries.JIT,
             "setting": queries.TENANT_SETTING,
             "tenant": str(enterprise),
         }

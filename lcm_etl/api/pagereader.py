@@ -21,7 +21,8 @@ every request parsed it again, then quoted a dozen values.
 
 The SELECTs are PL/pgSQL functions (migration 0016): a simple-protocol script cannot be prepared,
 and PostgreSQL planned the six SELECTs on every request, which cost the database more CPU than the
-server spent on the request; a function's plan is kept per session (docs/serving.md).
+server spent on the request; a function's plan is kept per session (docs/serving.md). Three
+functions, not six (migration 0023): every call and every result set cost more than its rows.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import uuid
 from typing import Any
 
 from psycopg import AsyncClientCursor, AsyncConnection, AsyncCursor, OperationalError
+from psycopg.pq import ExecStatus
 from psycopg.rows import namedtuple_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.engine import URL
@@ -39,6 +41,7 @@ from sqlalchemy.engine import URL
 from lcm_etl import queries
 from lcm_etl.settings import Settings
 
+TUPLES_OK = ExecStatus.TUPLES_OK
 _BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 _TENANT = (
     "SELECT set_config('role', %(role)s, true) AS role, "
@@ -57,7 +60,8 @@ async def script_results(cursor: AsyncCursor[Any]) -> list[list[Any]]:
     the like return none)."""
     results = []
     while True:
-        if cursor.description is not None:
+        # The result's status, not ``cursor.description``, which builds the columns' objects.
+        if cursor.pgresult is not None and cursor.pgresult.status == TUPLES_OK:
             results.append(await cursor.fetchall())
         if not cursor.nextset():
             return results
@@ -77,12 +81,14 @@ class PageReader:
         self._max_size = max_size
         self._pool: AsyncConnectionPool[AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
-        # One script, one message, one round trip: the tenant transaction and the page's six
-        # SELECTs, each a PL/pgSQL function of migration 0016 (sql/functions/page_*.sql) whose
-        # plan PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
+        # One script, one message, one round trip: the tenant transaction and the page's SELECTs
+        # in three PL/pgSQL functions (sql/functions/page_*.sql, migrations 0016 and 0023) whose
+        # plans PostgreSQL keeps per session: a simple-protocol script cannot be prepared, and
         # planning the SELECTs themselves on every request cost the database more CPU than the
-        # server spent on it. `lcm-etl page` calls the same functions (queries.PAGE_CALLS); they
-        # read as the invoker, so row-level security applies as to plain SELECTs.
+        # server spent on it. Three calls, not one per SELECT: each call and each result set
+        # costs more than its rows, on both sides. `lcm-etl page` calls the same functions
+        # (queries.PAGE_CALLS); they read as the invoker, so row-level security applies as to
+        # plain SELECTs.
         # Its values are quoted by psycopg (a client-side binding cursor's mogrify, once: see
         # _quote): the simple-query protocol, which takes several statements at once, has no
         # server-side parameters.

@@ -299,15 +299,17 @@ def running_server(
     log_path: Path,
     *,
     startup_timeout: float = 60.0,
+    cwd: Path | None = None,
 ) -> Iterator[Server]:
-    """Start ``command --host 127.0.0.1 --port <free>`` and yield it (URL and process id) once
-    /healthz answers 200; stop it afterwards."""
+    """Start ``command --host 127.0.0.1 --port <free>`` (in ``cwd``) and yield it (URL and
+    process id) once /healthz answers 200; stop it afterwards."""
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*command, "--host", "127.0.0.1", "--port", str(port)],
             env={**os.environ, **env},
+            cwd=cwd,
             stdout=log,
             stderr=subprocess.STDOUT,
         )

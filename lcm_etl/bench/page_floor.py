@@ -7,18 +7,26 @@ floor at 1 and 16 clients, alternating page and floor within each round so that 
 same load on a shared machine. It prints each measurement as one JSON line (with the machine's
 load average) and the page/floor ratios of the goals. Minutes instead of ``lcm-etl bench``'s
 full run: the loop for working on the request path. It asserts nothing about time.
+
+``--before DIR`` also serves the page from another checkout of the code (a ``git worktree`` of
+``main``, say; its server runs with ``PYTHONPATH=DIR``), on ``--before-database-url`` (a copy of
+the read model at that code's migrations; default ``LCM_DATABASE_URL``), and measures it right
+after this code's page in every round: a change's before and after against the same load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from lcm_etl.bench.api import (
@@ -34,6 +42,7 @@ from lcm_etl.bench.load import (
     BASELINE_SERVER,
     PAGE_SERVER,
     LoadResult,
+    Server,
     measure_load,
     running_server,
 )
@@ -48,11 +57,21 @@ def _line(kind: str, result: LoadResult) -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def _disposing(engine: Engine) -> Iterator[Engine]:
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=500, help="per measurement")
     parser.add_argument("--rounds", type=int, default=1, help="page/floor alternations")
     parser.add_argument("--log-dir", type=Path, default=None)
+    parser.add_argument("--before", type=Path, default=None, help="another checkout to compare")
+    parser.add_argument("--before-database-url", default=None, help="its read model")
     args = parser.parse_args(argv)
     settings = load_settings()
     if settings.database_url is None:
@@ -64,18 +83,38 @@ def main(argv: list[str] | None = None) -> None:
     env = _server_env(settings)
     watch = _PostgresWatch(engine)
     measured: dict[str, list[LoadResult]] = {}
-    with (
-        running_server(PAGE_SERVER, env, log_dir / "page-server.log") as page_server,
-        running_server(BASELINE_SERVER, env, log_dir / "baseline-server.log") as floor_server,
-    ):
+    kinds = ["page, typical", "page, largest"]
+    with contextlib.ExitStack() as servers:
+        page_server = servers.enter_context(
+            running_server(PAGE_SERVER, env, log_dir / "page-server.log")
+        )
+        floor_server = servers.enter_context(
+            running_server(BASELINE_SERVER, env, log_dir / "baseline-server.log")
+        )
+        before: tuple[Server, _PostgresWatch] | None = None
+        if args.before is not None:
+            before_url = args.before_database_url or settings.database_url
+            before_engine = servers.enter_context(_disposing(bench_engine(make_url(before_url))))
+            before_env = env | {"LCM_DATABASE_URL": before_url, "PYTHONPATH": str(args.before)}
+            before_server = servers.enter_context(
+                # In the checkout: ``python -c`` puts the working directory first on sys.path.
+                running_server(
+                    PAGE_SERVER, before_env, log_dir / "page-before-server.log", cwd=args.before
+                )
+            )
+            before = (before_server, _PostgresWatch(before_engine))
+            kinds += ["before, typical", "before, largest"]
         for _ in range(args.rounds):
             for clients in CONCURRENCY:
-                runs = (
-                    ("floor", floor_server, FLOOR_PATH),
-                    ("page, typical", page_server, _page_path(typical.uuid)),
-                    ("page, largest", page_server, _page_path(largest.uuid)),
-                )
-                for kind, server, path in runs:
+                runs: list[tuple[str, Server, str, _PostgresWatch]] = [
+                    ("floor", floor_server, FLOOR_PATH, watch)
+                ]
+                for size, enterprise in (("typical", typical), ("largest", largest)):
+                    path = _page_path(enterprise.uuid)
+                    runs.append((f"page, {size}", page_server, path, watch))
+                    if before is not None:
+                        runs.append((f"before, {size}", before[0], path, before[1]))
+                for kind, server, path, database in runs:
                     result = measure_load(
                         server,
                         path,
@@ -83,14 +122,14 @@ def main(argv: list[str] | None = None) -> None:
                         requests=args.requests,
                         warmup=20,
                         time_budget=60.0,
-                        database=watch,
+                        database=database,
                     )
                     measured.setdefault(f"{kind}, c{clients}", []).append(result)
                     print(json.dumps(_line(kind, result)), flush=True)
     engine.dispose()
     for clients in CONCURRENCY:
         floor = measured[f"floor, c{clients}"]
-        for kind in ("page, typical", "page, largest"):
+        for kind in kinds:
             page = measured[f"{kind}, c{clients}"]
             p50 = statistics.median(p.p50_ms / f.p50_ms for p, f in zip(page, floor, strict=True))
             rps = statistics.median(
@@ -98,9 +137,11 @@ def main(argv: list[str] | None = None) -> None:
                 for p, f in zip(page, floor, strict=True)
             )
             cpu = statistics.median(p.cpu.server_ms for p in page if p.cpu is not None)
+            backends = [p.cpu.postgres_ms for p in page if p.cpu and p.cpu.postgres_ms is not None]
             print(
                 f"{kind}, {clients} client(s): p50 {p50:.2f}x the floor's, "
                 f"req/s {rps:.0%} of the floor's, server CPU {cpu:.2f} ms/request"
+                + (f", PostgreSQL {statistics.median(backends):.2f}" if backends else "")
             )
 
 

@@ -96,6 +96,7 @@ from lcm_etl.queries.paging import (
 )
 from lcm_etl.queries.tenancy import (
     ENROLLMENTS_STATEMENT_TIMEOUT,
+    JIT,
     PORTAL_ROLE,
     STATEMENT_TIMEOUT,
     TENANT_SETTING,
@@ -113,6 +114,7 @@ __all__ = [
     "ENROLLMENT_DEFAULT_ORDERING",
     "ENROLLMENT_FIELDS",
     "ENROLLMENT_ORDERING",
+    "JIT",
     "PAGE_CALLS",
     "PORTAL_ROLE",
     "STATEMENT_TIMEOUT",

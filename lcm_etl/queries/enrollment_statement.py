@@ -27,6 +27,10 @@ How the rows of a search are found — two plans, chosen inside the statement by
   matching rows: cheap when the matches are many (a common last name), ruinous when they are
   few (the walk would read the whole enterprise to find them).
 
+The walk, and the unsearched page in the default order, read the page's keys first, by an
+index-only scan of that index (it carries the filters' columns and the email, migration 0022),
+then only the page's rows from the table: rows passed over cost no heap page.
+
 The statement holds both as branches behind a one-time filter on the terms' count, so exactly
 one runs: walk when ``matches² ≥ WALK_FACTOR × (offset + limit) × enterprise rows`` (both
 costs are row visits, priced as measured; see docs/serving.md). Only the
@@ -137,18 +141,45 @@ def _order_sql(ordering: str | None, alias: str) -> str:
     )
 
 
+def _where_sql(shape: Shape, alias: str) -> str:
+    """The request's filters on the rows of ``alias`` (the enterprise, its offer, priced only)."""
+    filters = [f"{alias}.enterprise_customer_uuid = %(enterprise)s"]
+    if shape.offer == "one":
+        filters.append(f"{alias}.offer_id = %(offer_id)s")
+    elif shape.offer == "none":
+        filters.append("false")
+    if shape.priced_only:
+        filters.append(f"{alias}.course_list_price IS NOT NULL")
+    return " AND ".join(filters)
+
+
+def _keys_first(shape: Shape, condition: str, window: str) -> str:
+    """The page's rows in the default order (newest first): their keys from the
+    ``(enterprise, enrollment date, …)`` index first — an index-only scan, which carries the
+    filters' columns and the email (migration 0022) — then only those rows from the table. A
+    walk or a deep page passes over many rows before the page is full; read from the table, each
+    was a heap page. ``condition`` (on alias ``k``, ending in AND) keeps the rows of a walk."""
+    columns = ", ".join(f"r.{name}" for name in PAGE_COLUMNS)
+    keys = (
+        "SELECT k.enrollment_date, k.order_discount_id, k.order_line_id "
+        f"FROM lcm.offer_redemption AS k WHERE {condition}{_where_sql(shape, 'k')} "
+        + window.format(order=_order_sql(None, "k"))
+    )
+    # OFFSET 0: one primary-key lookup per key, in the keys' order (a nested loop).
+    return (
+        f"SELECT {columns} FROM ({keys}) AS w CROSS JOIN LATERAL (SELECT {columns} "
+        "FROM lcm.offer_redemption AS r WHERE r.order_discount_id = w.order_discount_id "
+        "AND r.order_line_id = w.order_line_id OFFSET 0) AS r "
+        f"ORDER BY {_order_sql(None, 'w')}"
+    )
+
+
 @functools.lru_cache(maxsize=512)
 def statement(shape: Shape) -> Statement:
     """The page's one statement for ``shape`` (built once per shape)."""
     r_order = _order_sql(shape.ordering, "r")
-    filters = ["r.enterprise_customer_uuid = %(enterprise)s"]
-    if shape.offer == "one":
-        filters.append("r.offer_id = %(offer_id)s")
-    elif shape.offer == "none":
-        filters.append("false")
-    if shape.priced_only:
-        filters.append("r.course_list_price IS NOT NULL")
-    where = " AND ".join(filters)
+    default_order = r_order == _order_sql(None, "r")
+    where = _where_sql(shape, "r")
     columns = ", ".join(f"r.{name}" for name in PAGE_COLUMNS)
     # The function answers for the transaction's tenant; the statement for its enterprise
     # parameter. Should the two differ, no term (so no count either), as no row under RLS.
@@ -173,7 +204,9 @@ def statement(shape: Shape) -> Statement:
             f"FROM lcm.offer_redemption AS r WHERE {where})"
         )
         branches = [
-            f"SELECT {columns} FROM lcm.offer_redemption AS r WHERE {where} "
+            _keys_first(shape, "", window)
+            if default_order
+            else f"SELECT {columns} FROM lcm.offer_redemption AS r WHERE {where} "
             + window.format(order=r_order)
         ]
     else:
@@ -203,7 +236,7 @@ def statement(shape: Shape) -> Statement:
                 f"counted AS MATERIALIZED (SELECT coalesce(sum(t.{counts}), 0) AS total "
                 f"FROM {driving_terms} AS t{term_filter})"
             )
-        walks = not others and not shape.last_page and r_order == _order_sql(None, "r")
+        walks = not others and not shape.last_page and default_order
         seek = f"SELECT r.* FROM {seek_rows} "
         if walks:
             ctes.append(
@@ -219,10 +252,12 @@ def statement(shape: Shape) -> Statement:
             # IN (…) IS TRUE is not turned into a join: it stays a filter (a hash of the terms)
             # on the index walk, which then stops when the page is full.
             branches.append(
-                f"SELECT {columns} FROM lcm.offer_redemption AS r "
-                f"WHERE (SELECT walk FROM choice) AND {where} "
-                f"AND (r.{driving} IN (SELECT term FROM {driving_terms})) IS TRUE "
-                + window.format(order=r_order)
+                _keys_first(
+                    shape,
+                    f"(SELECT walk FROM choice) AND (k.{driving} IN "
+                    f"(SELECT term FROM {driving_terms})) IS TRUE AND ",
+                    window,
+                )
             )
     page = " UNION ALL ".join(f"({branch})" for branch in branches)
     offer_columns = ", ".join(

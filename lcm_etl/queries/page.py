@@ -29,18 +29,19 @@ from lcm_etl.settings import Settings
 _MICROSECOND = dt.timedelta(microseconds=1)
 
 
-# The page's reads: the PL/pgSQL functions of migration 0016 (sql/functions/page_*.sql), the one
-# text of the page's SELECTs for the API and `lcm-etl page`. psycopg's parameter style: the API's
-# one-message script (api/pagereader.py) joins them, learner_credit_page runs them one by one.
+# The page's reads: the PL/pgSQL functions of migrations 0016 and 0023 (sql/functions/page_*.sql),
+# the one text of the page's SELECTs for the API and `lcm-etl page`: the offers, each with its net
+# spend over the forecast window; one row with the stored eligibility row and the enterprise's
+# data_as_of; the active budgets, each with its window's net spend in cents. Three calls, not one
+# per SELECT: each call and each result set cost more than its rows (docs/serving.md).
+# psycopg's parameter style: the API's one-message script (api/pagereader.py) joins them,
+# learner_credit_page runs them one by one.
 PAGE_CALLS = (
-    "SELECT * FROM lcm.page_offers(%(enterprise)s)",
-    "SELECT * FROM lcm.page_eligibility(%(enterprise)s)",
-    "SELECT * FROM lcm.page_data_as_of(%(enterprise)s)",
-    "SELECT * FROM lcm.page_budgets(%(enterprise)s)",
-    "SELECT * FROM lcm.page_offer_spend(%(enterprise)s, %(window_days)s)",
-    "SELECT * FROM lcm.page_budget_spend(%(enterprise)s, %(window_days)s)",
+    "SELECT * FROM lcm.page_offers(%(enterprise)s, %(window_days)s)",
+    "SELECT * FROM lcm.page_enterprise(%(enterprise)s)",
+    "SELECT * FROM lcm.page_budgets(%(enterprise)s, %(window_days)s)",
 )
-_ELIGIBILITY_CALL = PAGE_CALLS[1]
+_ENTERPRISE_CALL = PAGE_CALLS[1]
 
 
 def page_parameters(enterprise_uuid: uuid.UUID) -> dict[str, Any]:
@@ -49,7 +50,8 @@ def page_parameters(enterprise_uuid: uuid.UUID) -> dict[str, Any]:
 
 
 def _stored_eligibility(conn: Connection, enterprise_uuid: uuid.UUID) -> Any | None:
-    return conn.exec_driver_sql(_ELIGIBILITY_CALL, {"enterprise": enterprise_uuid}).first()
+    row = conn.exec_driver_sql(_ENTERPRISE_CALL, {"enterprise": enterprise_uuid}).one()
+    return row if row.has_eligibility_row else None
 
 
 def _validity_windows(
@@ -129,18 +131,25 @@ def page_from_results(
     facts: EligibilityFacts | None = None,
 ) -> dict[str, Any] | None:
     """The page from the rows of :data:`PAGE_CALLS`, in their order."""
-    rows, stored, data_as_of, budgets, offer_spend, budget_spend = results
+    rows, (enterprise,), budgets = results
     return page_answer(
         enterprise_uuid,
         rows,
-        stored[0] if stored else None,
-        data_as_of=data_as_of[0][0] if data_as_of else None,
+        enterprise if enterprise.has_eligibility_row else None,
+        data_as_of=enterprise.data_as_of,
         settings=settings,
         now=now,
         facts=facts,
         budgets=budgets,
-        offer_spend=offer_spend,
-        budget_spend=budget_spend,
+        # The window's spend travels on the offer and budget rows; none without spend in it.
+        offer_spend=[
+            (row.offer_id, row.window_net_spent) for row in rows if row.window_net_spent is not None
+        ],
+        budget_spend=[
+            (row.policy_uuid, row.window_net_spent_cents)
+            for row in budgets
+            if row.window_net_spent_cents is not None
+        ],
     )
 
 

@@ -32,6 +32,11 @@ STATEMENT_TIMEOUT = "30s"
 # costly the pattern, one statement of theirs gives up long before the API's own limit. (A
 # streamed CSV's rows come in FETCHes from a cursor, each a statement of its own.)
 ENROLLMENTS_STATEMENT_TIMEOUT = "5s"
+# A request's statements are index lookups of milliseconds, but PostgreSQL prices some above
+# jit_above_cost (the search function counts as 1,000 rows: a course-title search's seek branch,
+# never run, was priced at 180,000 at scale L) and then compiled them: 63 of the 65 ms of such a
+# page (docs/serving.md). Off in the tenant transaction.
+JIT = "off"
 
 
 @contextlib.contextmanager
@@ -54,6 +59,7 @@ def tenant_transaction(
                 text(
                     "SELECT set_config('role', :role, true), "
                     "set_config('statement_timeout', :timeout, true), "
+                    f"set_config('jit', '{JIT}', true), "
                     "set_config(:tenant_setting, :tenant, true)"
                 ),
                 {

@@ -3,12 +3,14 @@ and the analysts' view lcm.v_depletion_forecast (SQL) give the same, hand-worked
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 
 from sqlalchemy import select, text
 
 from lcm_etl import pipeline, queries
+from lcm_etl.api.pagereader import PageReader
 from lcm_etl.bench import baseline
 from lcm_etl.schema import pipeline_run
 
@@ -19,7 +21,7 @@ SPEND = "PerLearnerSpendCreditAccessPolicy"
 
 
 def test_page_and_view_forecasts_agree_on_golden_budgets(
-    make_settings, sqlite_source_url, engine
+    make_settings, sqlite_source_url, engine, database_url
 ) -> None:
     SourceBuilder(sqlite_source_url).engine.dispose()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
@@ -88,3 +90,14 @@ def test_page_and_view_forecasts_agree_on_golden_budgets(
         )
         rate = None if row.daily_net_spend_usd is None else float(row.daily_net_spend_usd)
         assert rate == forecast["daily_net_spend"]
+    # The API reads each budget's window spend with the budget's row (lcm.page_budgets,
+    # migration 0023), the CLI groups the daily rows: the same page, byte for byte.
+    reader = PageReader(database_url, settings, max_size=1)
+
+    async def served() -> bytes | None:
+        try:
+            return await reader.page(enterprise, now=now)
+        finally:
+            await reader.close()
+
+    assert asyncio.run(served()) == queries.page_json(page)

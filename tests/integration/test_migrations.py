@@ -158,7 +158,7 @@ def test_the_migrations_build_exactly_the_declared_functions(engine) -> None:
         assert sorted(migrated) == sorted(declared)
         for name, create in declared.items():
             conn.execute(text(f"DROP FUNCTION lcm.{name}"))
-            conn.exec_driver_sql(create)
+            conn.exec_driver_sql(create.replace("%", "%%"))  # psycopg's placeholders: % is %%
         wanted = _function_definitions(conn, declared)
         conn.rollback()
     stale = sorted(name for name in declared if migrated[name] != wanted[name])

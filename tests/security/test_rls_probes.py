@@ -233,20 +233,30 @@ def test_the_roles_cannot_log_in(engine: Engine) -> None:
     ]
 
 
-# --- the page's functions (migration 0016) -------------------------------------------------------
+# --- the page's functions (migrations 0016, 0023) -------------------------------------------------
 
 PAGE_FUNCTION_CALLS = {
-    "lcm.page_offers(uuid)": "SELECT * FROM lcm.page_offers(:e)",
-    "lcm.page_eligibility(uuid)": "SELECT * FROM lcm.page_eligibility(:e)",
-    "lcm.page_budgets(uuid)": "SELECT * FROM lcm.page_budgets(:e)",
-    "lcm.page_offer_spend(uuid, integer)": "SELECT * FROM lcm.page_offer_spend(:e, 30)",
-    "lcm.page_budget_spend(uuid, integer)": "SELECT * FROM lcm.page_budget_spend(:e, 30)",
+    "lcm.page_offers(uuid, integer)": "SELECT * FROM lcm.page_offers(:e, 30)",
+    # The offers' window spend: what lcm.page_offer_spend returned until 0023.
+    "lcm.page_offers(uuid, integer) spend": (
+        "SELECT * FROM lcm.page_offers(:e, 30) WHERE window_net_spent IS NOT NULL"
+    ),
+    # One row always (the freshness); the eligibility row is what a tenant may or may not read.
+    "lcm.page_enterprise(uuid)": (
+        "SELECT * FROM lcm.page_enterprise(:e) WHERE has_eligibility_row"
+    ),
+    "lcm.page_budgets(uuid, integer)": "SELECT * FROM lcm.page_budgets(:e, 30)",
 }
+PAGE_FUNCTIONS = [
+    "lcm.page_offers(uuid, integer)",
+    "lcm.page_enterprise(uuid)",
+    "lcm.page_budgets(uuid, integer)",
+    "lcm.page_data_as_of(uuid)",
+]
 
 
 def _page_rows_of(conn: Connection, enterprise: Any) -> dict[str, int]:
-    """How many rows each enterprise-keyed function of migration 0016 returns for ``enterprise``,
-    and the freshness it reports."""
+    """How many rows each enterprise-keyed page function returns for ``enterprise``."""
     counts = {
         signature: len(conn.execute(text(call), {"e": enterprise}).all())
         for signature, call in PAGE_FUNCTION_CALLS.items()
@@ -305,7 +315,7 @@ def test_the_page_functions_reach_no_other_tenant(engine: Engine, page_rows: Non
         unknown_as_of = conn.execute(
             text("SELECT data_as_of FROM lcm.page_data_as_of(gen_random_uuid())")
         ).scalar_one()
-    expected = dict.fromkeys(PAGE_FUNCTION_CALLS, 1) | {"lcm.page_budgets(uuid)": 0}
+    expected = dict.fromkeys(PAGE_FUNCTION_CALLS, 1) | {"lcm.page_budgets(uuid, integer)": 0}
     assert owner_sees == expected
     assert own == expected
     assert other == dict.fromkeys(PAGE_FUNCTION_CALLS, 0)
@@ -319,7 +329,7 @@ def test_a_reader_gets_through_the_page_functions_what_its_selects_give_it(
     """``lcm-etl page`` calls the functions as its login; a login granted ``lcm_reader`` (migration
     0020) reads every tenant through them, as it does through the tables (analysts compare
     customers), and the page it gets is the owner's."""
-    expected = dict.fromkeys(PAGE_FUNCTION_CALLS, 1) | {"lcm.page_budgets(uuid)": 0}
+    expected = dict.fromkeys(PAGE_FUNCTION_CALLS, 1) | {"lcm.page_budgets(uuid, integer)": 0}
     assert _page_rows_of(as_reader, ACME) == expected
     assert _page_rows_of(as_reader, GLOBEX) == expected
     settings, now = make_settings(), dt.datetime.now(dt.UTC)
@@ -333,7 +343,7 @@ def test_a_reader_gets_through_the_page_functions_what_its_selects_give_it(
 def test_the_portal_and_the_reader_may_execute_the_page_functions_and_no_one_else(
     engine: Engine,
 ) -> None:
-    signatures = [*PAGE_FUNCTION_CALLS, "lcm.page_data_as_of(uuid)"]
+    signatures = PAGE_FUNCTIONS
     with engine.connect() as conn:
         allowed = {
             role: [

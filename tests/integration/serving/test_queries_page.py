@@ -7,13 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from typer.testing import CliRunner
 
 from lcm_etl import cli, queries
 from lcm_etl.eligibility import EligibilityFacts
+from lcm_etl.schema import offer_utilization_daily
 from lcm_etl.settings import get_settings
 
 from .serving_support import ACME, DATA_AS_OF, GLOBEX, NOW, ReadModel, admin_of
@@ -271,6 +273,16 @@ def test_cli_page_prints_the_same_json(
     assert missing.exit_code == 1
 
 
+def printed_page(database_url, monkeypatch):
+    """What `lcm-etl page` prints for ACME, reading the test's read model."""
+    monkeypatch.setenv("LCM_DATABASE_URL", database_url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(cli.app, ["page", str(ACME)])
+    finally:
+        get_settings.cache_clear()
+
+
 def test_the_api_sends_the_bytes_lcm_etl_page_prints(
     client, read_model, database_url, monkeypatch
 ) -> None:
@@ -278,15 +290,49 @@ def test_the_api_sends_the_bytes_lcm_etl_page_prints(
     non-ASCII names and odd amounts included."""
     read_model.offer(enterprise_name="Açme Corp — Ünïcode", max_discount="10000.07", net="8000.3")
     read_model.offer(max_discount=None, net="12.345", start=None, end=None)
-    monkeypatch.setenv("LCM_DATABASE_URL", database_url.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    try:
-        printed = CliRunner().invoke(cli.app, ["page", str(ACME)])
-    finally:
-        get_settings.cache_clear()
+    printed = printed_page(database_url, monkeypatch)
     served = client.get(f"/api/v1/enterprises/{ACME}/learner-credit", headers=admin_of(ACME))
     assert printed.exit_code == 0, printed.output
     assert served.status_code == 200
     assert printed.stdout_bytes == served.content + b"\n"
     assert served.headers["content-type"] == "application/json"
     assert served.headers["X-Data-As-Of"] == served.json()["data_as_of"]
+
+
+def test_the_api_sends_the_cli_s_forecasts_from_the_window_s_spend(
+    client, engine, read_model, database_url, monkeypatch
+) -> None:
+    """The API reads each offer's net spend over the forecast window with the offer's row
+    (lcm.page_offers, migration 0023); the CLI groups the daily rows itself. Days before the
+    window, days in it and a refund all count as the CLI counts them: same forecasts, same bytes."""
+    spending = read_model.offer(max_discount="10000.00", net="3000.00")
+    quiet = read_model.offer(max_discount="5000.00", net="100.00")
+    day = DATA_AS_OF.date()
+    with engine.begin() as conn:
+        conn.execute(
+            insert(offer_utilization_daily),
+            [
+                {
+                    "offer_id": offer_id,
+                    "day": day - dt.timedelta(days=back),
+                    "enterprise_customer_uuid": ACME,
+                    "amount_spent": spent,
+                    "amount_refunded": refunded,
+                    "cumulative_net_spent": 0,
+                }
+                for offer_id, back, spent, refunded in (
+                    (spending, 0, Decimal("120.00"), Decimal("0.00")),
+                    (spending, 29, Decimal("300.00"), Decimal("20.00")),
+                    (spending, 30, Decimal("999.00"), Decimal("0.00")),  # before the window
+                    (quiet, 45, Decimal("100.00"), Decimal("0.00")),
+                )
+            ],
+        )
+    printed = printed_page(database_url, monkeypatch)
+    served = client.get(f"/api/v1/enterprises/{ACME}/learner-credit", headers=admin_of(ACME))
+    assert printed.exit_code == 0, printed.output
+    assert printed.stdout_bytes == served.content + b"\n"
+    forecasts = {o["offer_id"]: o["forecast"] for o in served.json()["offers"]}
+    # $400 net in the window: $13.33 a day.
+    assert forecasts[str(spending)]["daily_net_spend"] == 13.33
+    assert forecasts[str(quiet)]["status"] == "no_recent_spend"

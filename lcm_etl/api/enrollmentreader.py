@@ -32,16 +32,8 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql.psycopg import dialect
 
 from lcm_etl import queries
-from lcm_etl.api.pagereader import script_results
+from lcm_etl.api.pagereader import BEGIN, TENANT, script_results, tenant_parameters
 from lcm_etl.queries.tenancy import data_as_of_query
-
-_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-_TENANT = (
-    "SELECT set_config('role', %(role)s, true) AS role, "
-    "set_config('statement_timeout', %(timeout)s, true) AS timeout, "
-    "set_config('jit', %(jit)s, true) AS jit, "
-    "set_config(%(setting)s, %(tenant)s, true) AS tenant"
-)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,15 +69,11 @@ class EnrollmentReader:
         statement, parameters = queries.enrollment_page_statement(
             enterprise, page, where=where, ordering=ordering
         )
-        script = ";\n".join((_BEGIN, _TENANT, self._data_as_of, statement, "COMMIT"))
+        script = ";\n".join((BEGIN, TENANT, self._data_as_of, statement, "COMMIT"))
         return script, {
             **self._constants,
             **parameters,
-            "role": queries.PORTAL_ROLE,
-            "timeout": queries.ENROLLMENTS_STATEMENT_TIMEOUT,
-            "jit": queries.JIT,
-            "setting": queries.TENANT_SETTING,
-            "tenant": str(enterprise),
+            **tenant_parameters(enterprise, timeout=queries.ENROLLMENTS_STATEMENT_TIMEOUT),
         }
 
     async def page(

@@ -42,12 +42,28 @@ from lcm_etl import queries
 from lcm_etl.settings import Settings
 
 TUPLES_OK = ExecStatus.TUPLES_OK
-_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-_TENANT = (
+#: The head of every one-message read (the page's, the enrollments'): the tenant transaction of
+#: ``queries.tenant_transaction`` — one read-only snapshot, role ``lcm_portal``, the statement
+#: timeout, JIT off, row-level security on one enterprise — with its values as parameters
+#: (:func:`tenant_parameters`).
+BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+TENANT = (
     "SELECT set_config('role', %(role)s, true) AS role, "
     "set_config('statement_timeout', %(timeout)s, true) AS timeout, "
+    "set_config('jit', %(jit)s, true) AS jit, "
     "set_config(%(setting)s, %(tenant)s, true) AS tenant"
 )
+
+
+def tenant_parameters(enterprise: uuid.UUID, *, timeout: str) -> dict[str, str]:
+    """The values of :data:`TENANT` for ``enterprise``."""
+    return {
+        "role": queries.PORTAL_ROLE,
+        "timeout": timeout,
+        "jit": queries.JIT,
+        "setting": queries.TENANT_SETTING,
+        "tenant": str(enterprise),
+    }
 
 
 def libpq_conninfo(url: URL) -> str:
@@ -92,7 +108,7 @@ class PageReader:
         # Its values are quoted by psycopg (a client-side binding cursor's mogrify, once: see
         # _quote): the simple-query protocol, which takes several statements at once, has no
         # server-side parameters.
-        self._script = ";\n".join((_BEGIN, _TENANT, *queries.PAGE_CALLS, "COMMIT"))
+        self._script = ";\n".join((BEGIN, TENANT, *queries.PAGE_CALLS, "COMMIT"))
         # Stands for the enterprise in the quoted script (_quoted): a random UUID, which the
         # constants cannot contain. A UUID's text is hex digits (and dashes), so putting a
         # request's enterprise in its places gives what psycopg would have quoted for it.
@@ -128,10 +144,7 @@ class PageReader:
     def _parameters(self, enterprise: uuid.UUID) -> dict[str, Any]:
         return {
             **queries.page_parameters(enterprise),
-            "role": queries.PORTAL_ROLE,
-            "timeout": queries.STATEMENT_TIMEOUT,
-            "setting": queries.TENANT_SETTING,
-            "tenant": str(enterprise),
+            **tenant_parameters(enterprise, timeout=queries.STATEMENT_TIMEOUT),
         }
 
     def script_for(self, enterprise: uuid.UUID) -> bytes:

@@ -328,9 +328,10 @@ def test_the_tenant_transaction_never_compiles_a_statement(
 ) -> None:
     """Bug: PostgreSQL priced a course-title search's page above jit_above_cost (its seek
     branch, never run, counts the search function as 1,000 rows) and JIT-compiled it: 63 of the
-    65 ms of that page at scale L. Both ways of reading a page turn JIT off: the tenant
-    transaction (the CLI, the streamed answers) and the API's one message."""
+    65 ms of that page at scale L. Every way of reading turns JIT off: the tenant transaction
+    (the CLI, the streamed answers) and the API's one-message reads (enrollments, the page)."""
     from lcm_etl.api.enrollmentreader import EnrollmentReader
+    from lcm_etl.api.pagereader import PageReader
 
     with queries.tenant_transaction(engine, ACME) as conn:
         assert conn.exec_driver_sql("SHOW jit").scalar_one() == "off"
@@ -348,3 +349,15 @@ def test_the_tenant_transaction_never_compiles_a_statement(
     response = client.get(url, params={"search_course": "x"}, headers=admin_of(ACME))
     assert response.status_code == 200
     assert seen == ["off"]
+    sent: list[bytes] = []
+    real_script_for = PageReader.script_for
+
+    def spy_script_for(self: PageReader, enterprise: uuid.UUID) -> bytes:
+        sent.append(real_script_for(self, enterprise))
+        return sent[-1]
+
+    monkeypatch.setattr(PageReader, "script_for", spy_script_for)
+    page = client.get(f"/api/v1/enterprises/{ACME}/learner-credit", headers=admin_of(ACME))
+    assert page.status_code in (200, 404)  # the script was sent either way
+    (script,) = sent
+    assert script.index(b"set_config('jit', 'off', true)") < script.index(b"lcm.page_")

@@ -63,7 +63,7 @@ FUNCTIONS = (
     "lcm.page_data_as_of(uuid)",
     "lcm.page_budgets(uuid, integer)",
     # The enrollments search's terms of the transaction's tenant (migration 0009; PL/pgSQL,
-    # planned once per session, since 0022).
+    # planned once per session, since 0022), and its offers' counts of every redemption (0024).
     "lcm.enrollment_search_terms(text, text)",
 )
 
@@ -766,17 +766,20 @@ enrollment_search_term = Table(
     Column("folded", Text, nullable=False),
     Column("redemptions", BigInteger, nullable=False),
     Column("priced_redemptions", BigInteger, nullable=False),
-    CheckConstraint("field IN ('user_email', 'course_title')", name="field"),
+    # 'all': one row per enterprise and offer, term '', counting every redemption (the count of
+    # an unsearched enrollments page, migration 0024).
+    CheckConstraint("field IN ('user_email', 'course_title', 'all')", name="field"),
     postgresql_with={"fillfactor": 80},  # room for HOT updates of the counts
     # Where pg_trgm and btree_gin exist, also a GIN index ix_enrollment_search_term_trgm on
     # (enterprise_customer_uuid, folded gin_trgm_ops) of the emails — optional, so not declared
     # here.
     schema=LCM,
     comment=(
-        "One row per enterprise, searched field (user_email, course_title), value of that "
-        "field and offer among the enterprise's redemptions: the value lower-cased (folded), "
-        "how many redemptions have it and how many of those have a list price; kept by "
-        "triggers on offer_redemption."
+        "One row per enterprise, searched field (user_email, course_title), value of that field "
+        "and offer among the enterprise's redemptions, and one per enterprise and offer with "
+        "field all and term '' (every redemption): the value lower-cased (folded), how many "
+        "redemptions have it and how many of those have a list price; kept by triggers on "
+        "offer_redemption."
     ),
 )
 """Read only through ``lcm.enrollment_search_terms(field, needle)`` (SECURITY DEFINER, the

@@ -37,8 +37,11 @@ costs are row visits, priced as measured; see docs/serving.md). Only the
 default order (newest first) can walk; other orderings, the last page and searches on both
 fields seek.
 
-The count of a searched page comes from the terms' counts (per offer, with and without a list
-price), inside the same statement; with both searches on, or none, the rows are counted.
+The count of a page with one search comes from the terms' counts (per offer, with and without a
+list price), inside the same statement; with both searches on, the rows are counted. The count of
+an unsearched page comes from the term rows of field ``all`` (one per offer, every redemption,
+migration 0024), through the same function: a lookup of the enterprise's offers, not a scan of
+its rows.
 """
 
 from __future__ import annotations
@@ -102,6 +105,9 @@ PAGE_COLUMNS = (
 OFFER_COLUMNS = ("offer_name", "offer_type", "enterprise_name")
 
 SearchField = Literal["user_email", "course_title"]
+# The search function answers for the transaction's tenant; the statement for its enterprise
+# parameter. Should the two differ, no term (so no count either), as no row under RLS.
+_SAME_TENANT = "%(enterprise)s = NULLIF(current_setting('lcm.enterprise_uuid', true), '')::uuid"
 _TERMS_CTE = {"user_email": "email_terms", "course_title": "title_terms"}
 _NEEDLE = {"user_email": "search", "course_title": "search_course"}
 
@@ -181,13 +187,15 @@ def statement(shape: Shape) -> Statement:
     default_order = r_order == _order_sql(None, "r")
     where = _where_sql(shape, "r")
     columns = ", ".join(f"r.{name}" for name in PAGE_COLUMNS)
-    # The function answers for the transaction's tenant; the statement for its enterprise
-    # parameter. Should the two differ, no term (so no count either), as no row under RLS.
     ctes = [
         f"{_TERMS_CTE[field]} AS MATERIALIZED (SELECT term, offer_id, redemptions, "
         f"priced_redemptions FROM lcm.enrollment_search_terms('{field}', %({_NEEDLE[field]})s) "
-        "WHERE %(enterprise)s = NULLIF(current_setting('lcm.enterprise_uuid', true), '')::uuid)"
+        f"WHERE {_SAME_TENANT})"
         for field in shape.searches
+    ]
+    counts = "priced_redemptions" if shape.priced_only else "redemptions"
+    term_filter = {"any": "", "one": " AND t.offer_id = %(offer_id)s", "none": " AND false"}[
+        shape.offer
     ]
     offset = (
         "(SELECT (greatest(ceil(c.total::numeric / %(limit)s), 1) - 1)::bigint * %(limit)s "
@@ -199,9 +207,12 @@ def statement(shape: Shape) -> Statement:
 
     walks = False
     if not shape.searches:
+        # The offers' counts of every redemption (the term rows of field 'all', migration 0024)
+        # instead of a scan of the enterprise's rows.
         ctes.append(
-            "counted AS MATERIALIZED (SELECT count(*) AS total "
-            f"FROM lcm.offer_redemption AS r WHERE {where})"
+            f"counted AS MATERIALIZED (SELECT coalesce(sum(t.{counts}), 0) AS total "
+            "FROM lcm.enrollment_search_terms('all', '') AS t "
+            f"WHERE {_SAME_TENANT}{term_filter})"
         )
         branches = [
             _keys_first(shape, "", window)
@@ -226,15 +237,9 @@ def statement(shape: Shape) -> Statement:
         if others:
             ctes.append(f"counted AS MATERIALIZED (SELECT count(*) AS total FROM {seek_rows})")
         else:
-            counts = "priced_redemptions" if shape.priced_only else "redemptions"
-            term_filter = {
-                "any": "",
-                "one": " WHERE t.offer_id = %(offer_id)s",
-                "none": " WHERE false",
-            }[shape.offer]
             ctes.append(
                 f"counted AS MATERIALIZED (SELECT coalesce(sum(t.{counts}), 0) AS total "
-                f"FROM {driving_terms} AS t{term_filter})"
+                f"FROM {driving_terms} AS t WHERE true{term_filter})"
             )
         walks = not others and not shape.last_page and default_order
         seek = f"SELECT r.* FROM {seek_rows} "

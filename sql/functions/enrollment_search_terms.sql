@@ -21,6 +21,12 @@ BEGIN
         SELECT t.term, t.offer_id, t.redemptions, t.priced_redemptions
         FROM lcm.enrollment_search_term AS t
         WHERE t.enterprise_customer_uuid = tenant AND t.field = 'course_title' AND t.folded LIKE pattern;
+    ELSIF field = 'all' THEN
+        -- Every redemption, per offer (term ''): the count of an unsearched page. No needle.
+        RETURN QUERY
+        SELECT t.term, t.offer_id, t.redemptions, t.priced_redemptions
+        FROM lcm.enrollment_search_term AS t
+        WHERE t.enterprise_customer_uuid = tenant AND t.field = 'all';
     END IF;
 END
 $$;

@@ -36,9 +36,10 @@ def _terms(engine: Engine) -> list[tuple[object, ...]]:
     return sorted((tuple(r) for r in rows), key=repr)
 
 
-#: The term table as migration 0009 first defined it, computed here from the redemptions without
+#: The term table as migration 0009 first defined it, and the offers' count rows of 0024 (field
+#: 'all': every redemption of the offer), computed here from the redemptions without
 #: lcm.enrollment_search_terms_of: the oracle for both the triggers and the bulk fill.
-TERMS_BY_0009_RULE = """
+TERMS_BY_RULE = """
 SELECT r.enterprise_customer_uuid, v.field, v.term, r.offer_id, lower(v.term),
        count(*), count(r.course_list_price)
 FROM lcm.offer_redemption AS r
@@ -46,12 +47,16 @@ CROSS JOIN LATERAL (VALUES ('user_email', r.user_email), ('course_title', r.cour
     AS v (field, term)
 WHERE v.term IS NOT NULL
 GROUP BY 1, 2, 3, 4
+UNION ALL
+SELECT r.enterprise_customer_uuid, 'all', '', r.offer_id, '', count(*), count(r.course_list_price)
+FROM lcm.offer_redemption AS r
+GROUP BY 1, 4
 """
 
 
-def _terms_by_0009_rule(engine: Engine) -> list[tuple[object, ...]]:
+def _terms_by_rule(engine: Engine) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
-        rows = conn.execute(text(TERMS_BY_0009_RULE)).all()
+        rows = conn.execute(text(TERMS_BY_RULE)).all()
     return sorted((tuple(r) for r in rows), key=repr)
 
 
@@ -104,9 +109,9 @@ def test_bulk_loaded_and_merged_read_models_are_the_same(
     pipeline.run_pass(settings, mode="incremental", trigger="manual")
     incremental, incremental_terms = snapshot(engine), _terms(engine)
     assert incremental_terms  # the bulk fill, then the triggers, filled it
-    # Both against the rule as 0009 wrote it: equal bulk and incremental tables are not enough,
-    # the incremental one starts from the bulk fill and would inherit a wrong count.
-    assert incremental_terms == _terms_by_0009_rule(engine)
+    # Both against the rule as 0009 and 0024 wrote it: equal bulk and incremental tables are not
+    # enough, the incremental one starts from the bulk fill and would inherit a wrong count.
+    assert incremental_terms == _terms_by_rule(engine)
 
     merged = pipeline.run_pass(settings, mode="full", trigger="manual")
     assert merged.publish.counts["redemptions_written"] == 0  # a merge: nothing changed
@@ -139,7 +144,8 @@ def test_a_bulk_load_fills_the_terms_in_one_statement_with_the_triggers_off(
     golden_settings, engine, monkeypatch
 ) -> None:
     """The terms after a bulk load come from the fill alone (the triggers skip the load): without
-    the fill the table stays empty, with it the table is the 0009 rule's."""
+    the fill the table stays empty, with it the table is the rule's (0009's terms, 0024's
+    offers' counts)."""
     _, settings = golden_settings
     from lcm_etl import publish, sqlfiles
 
@@ -160,7 +166,7 @@ def test_a_bulk_load_fills_the_terms_in_one_statement_with_the_triggers_off(
     pipeline.run_pass(settings, mode="full", trigger="manual")
     terms = _terms(engine)
     assert terms
-    assert terms == _terms_by_0009_rule(engine)
+    assert terms == _terms_by_rule(engine)
 
 
 #: Redemptions the golden source lacks, made from its own: no list price, no email, an email in
@@ -174,9 +180,9 @@ UPDATE lcm.offer_redemption SET
 """
 
 
-def test_triggers_and_bulk_fill_follow_the_0009_rule_on_edge_cases(golden_settings, engine) -> None:
+def test_triggers_and_bulk_fill_follow_the_rule_on_edge_cases(golden_settings, engine) -> None:
     """Nulls and case variants, kept by the triggers row by row, then bulk-loaded anew through
-    publish.merge: both give the term table of the rule as 0009 wrote it."""
+    publish.merge: both give the term table of the rule as 0009 and 0024 wrote it."""
     _, settings = golden_settings
     pipeline.run_pass(settings, mode="full", trigger="manual")
     from lcm_etl import publish
@@ -189,7 +195,7 @@ def test_triggers_and_bulk_fill_follow_the_0009_rule_on_edge_cases(golden_settin
         ).scalar_one()
         assert unpriced > 0
     by_triggers = _terms(engine)
-    assert by_triggers == _terms_by_0009_rule(engine)
+    assert by_triggers == _terms_by_rule(engine)
 
     with engine.begin() as conn:
         conn.execute(
@@ -220,3 +226,25 @@ def test_a_failed_bulk_load_keeps_the_indexes(golden_settings, engine, monkeypat
     assert set(_search_term_triggers(engine).values()) == {"O"}  # enabled again by the rollback
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM lcm.offer_redemption")).scalar_one() == 0
+
+
+def test_a_targeted_pass_keeps_the_terms_by_the_rule(golden_settings, engine) -> None:
+    """A targeted publish (an event's refresh of its enterprises) writes through the triggers
+    too: the terms and the offers' count rows stay the rule's."""
+    builder, settings = golden_settings
+    pipeline.run_pass(settings, mode="full", trigger="manual")
+    before = _terms(engine)
+    reliability._change_the_source(builder)
+    with engine.connect() as conn:
+        enterprises = list(
+            conn.execute(text("SELECT DISTINCT enterprise_customer_uuid FROM lcm.offer_summary"))
+            .scalars()
+            .all()
+        )
+    result = pipeline.run_pass(
+        settings, mode="targeted", trigger="event", enterprise_uuids=enterprises
+    )
+    assert result.publish.counts["redemptions_written"] > 0
+    terms = _terms(engine)
+    assert terms != before
+    assert terms == _terms_by_rule(engine)

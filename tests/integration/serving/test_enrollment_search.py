@@ -39,6 +39,9 @@ def test_the_function_answers_for_the_transactions_tenant_only(engine, two_tenan
     # Another tenant's exact value, or its title, finds nothing from ACME's transaction.
     assert _terms(engine, ACME, "user_email", "bob.wilson@globex.example") == []
     assert _terms(engine, ACME, "course_title", "secret") == []
+    # The offers' count rows (field 'all', term '') are no search's: not even the empty needle's.
+    assert _terms(engine, ACME, "user_email", "") == ["ann.wilson@acme.example"]
+    assert _terms(engine, ACME, "course_title", "") == ["Python", "Rust"]
     # Wildcards are literal characters, not a way to list everything.
     assert _terms(engine, ACME, "user_email", "%") == []
     assert _terms(engine, ACME, "user_email", "_") == []
@@ -110,7 +113,7 @@ def test_the_terms_and_their_counts_follow_the_redemptions(engine, two_tenants) 
                 text(
                     "SELECT field, term, redemptions, priced_redemptions "
                     "FROM lcm.enrollment_search_term "
-                    "WHERE enterprise_customer_uuid = :e ORDER BY 1, 2"
+                    "WHERE enterprise_customer_uuid = :e AND field <> 'all' ORDER BY 1, 2"
                 ),
                 {"e": ACME},
             )
@@ -173,3 +176,86 @@ def test_counts_from_the_terms_equal_the_rows_counted(client, read_model) -> Non
     ):
         body = client.get(url, params={**params, "page_size": 1}, headers=admin_of(ACME)).json()
         assert body["count"] == expected, params
+
+
+def _all_rows(engine: Engine, tenant) -> list[tuple[int, int, int]]:
+    with queries.tenant_transaction(engine, tenant) as conn:
+        rows = conn.execute(
+            text(
+                "SELECT offer_id, redemptions, priced_redemptions "
+                "FROM lcm.enrollment_search_terms('all', 'ignored') ORDER BY 1"
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+def test_the_offers_counts_answer_for_the_transactions_tenant_only(engine, two_tenants) -> None:
+    """Field ``all`` (migration 0024): one row per offer of the transaction's tenant, whatever
+    the needle; another tenant's offers never, nothing without a tenant."""
+    assert _all_rows(engine, ACME) == [(two_tenants["acme"], 2, 2)]
+    assert _all_rows(engine, GLOBEX) == [(two_tenants["globex"], 1, 1)]
+    assert _all_rows(engine, None) == []
+    assert _terms(engine, ACME, "all", "") == [""]
+
+
+#: The unsearched count as the rows give it, per filter (as the table owner: no RLS).
+ROWS_COUNTED = text(
+    "SELECT count(*) FROM lcm.offer_redemption WHERE enterprise_customer_uuid = :e "
+    "AND (CAST(:offer AS bigint) IS NULL OR offer_id = :offer) "
+    "AND (NOT :priced OR course_list_price IS NOT NULL)"
+)
+
+
+def test_the_unsearched_count_follows_the_redemptions(engine, read_model: ReadModel) -> None:
+    """The unsearched page's count comes from the offers' count rows the triggers keep; after
+    every kind of write it is the rows' count, under every filter the portal sends."""
+    first, second = read_model.offer(), read_model.offer()
+    other = read_model.offer(GLOBEX, enterprise_name="Globex")
+    for offer, price in ((first, "10.00"), (first, None), (second, "20.00")):
+        read_model.redemption(offer, course_list_price=price)
+    read_model.redemption(other, GLOBEX)
+
+    def check() -> None:
+        for offer in (None, first, second, other):
+            for priced in (False, True):
+                where = queries.EnrollmentFilter(
+                    offer_id=None if offer is None else str(offer),
+                    ignore_null_course_list_price=priced,
+                )
+                with engine.connect() as conn:
+                    expected = conn.execute(
+                        ROWS_COUNTED, {"e": ACME, "offer": offer, "priced": priced}
+                    ).scalar_one()
+                with queries.tenant_transaction(engine, ACME) as conn:
+                    page = queries.enrollments_page(
+                        conn, ACME, queries.PageRequest(1, 1), where=where
+                    )
+                assert page.count == expected, (offer, priced)
+
+    def write(statement: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(text(statement), {"e": ACME, "first": first, "second": second})
+        check()
+
+    check()
+    write(
+        "UPDATE lcm.offer_redemption SET course_list_price = NULL "
+        "WHERE enterprise_customer_uuid = :e AND offer_id = :second"
+    )
+    write(
+        "UPDATE lcm.offer_redemption SET offer_id = :second "
+        "WHERE enterprise_customer_uuid = :e AND course_list_price IS NOT NULL"
+    )
+    write(
+        "UPDATE lcm.offer_redemption SET course_list_price = 5, user_email = NULL, "
+        "course_title = NULL WHERE enterprise_customer_uuid = :e AND offer_id = :first"
+    )
+    write("DELETE FROM lcm.offer_redemption WHERE offer_id = :second")
+    read_model.redemption(second, course_list_price=None)
+    check()
+    write("DELETE FROM lcm.offer_redemption WHERE enterprise_customer_uuid = :e")
+    assert _all_rows(engine, ACME) == []  # the counts leave with the offers' last rows
+    read_model.redemption(first)
+    check()
+    write("TRUNCATE lcm.offer_redemption")
+    assert _all_rows(engine, GLOBEX) == []

@@ -215,6 +215,35 @@ def test_the_keys_come_from_the_index_and_only_the_pages_rows_from_the_table(
         assert [r["enterprise_enrollment_id"] for r in page.results] == expected[2:4]
 
 
+@pytest.mark.parametrize("priced", [False, True])
+@pytest.mark.parametrize("offer", [None, "first"])
+def test_the_unsearched_count_reads_no_redemption(
+    engine: Engine, enrollments, offer, priced
+) -> None:
+    """An unsearched page's count is the sum of the offers' count rows (migration 0024), from
+    the search function: the statement reads the enterprise's redemptions only for the page's
+    keys (the index, stopping when the page is full) and the page's rows — never all of them
+    to count."""
+    where = queries.EnrollmentFilter(
+        offer_id=None if offer is None else str(enrollments[offer]),
+        ignore_null_course_list_price=priced,
+    )
+    with queries.tenant_transaction(engine, ACME) as conn:
+        sql, parameters = queries.enrollment_page_statement(
+            ACME, queries.PageRequest(1, 2), where=where, ordering="-enrollment_date"
+        )
+        nodes = _plan_nodes(conn, sql, parameters)
+        reads = [n for n in nodes if n.get("Relation Name") == "offer_redemption"]
+        assert sorted(n["Alias"] for n in reads) == ["k", "r"]
+        keys = next(n for n in reads if n["Alias"] == "k")
+        assert keys["Actual Rows"] * keys["Actual Loops"] <= 2  # the page's keys, not a count
+        assert "Aggregate" not in {n["Node Type"] for n in reads}
+        counts = [n for n in nodes if n.get("Function Name") == "enrollment_search_terms"]
+        assert len(counts) == 1
+        page = _page(conn, ACME, 1, 2, where)
+        assert page.count == len(_expected(enrollments["rows"], where))
+
+
 def test_the_choice_follows_the_terms_counts(engine: Engine, enrollments, plan) -> None:
     """Many matches (9 of 24 for a page of 4: 81 ≥ 0.15 × 4 × 24): walk. One match: seek."""
     with queries.tenant_transaction(engine, ACME) as conn:

@@ -31,7 +31,7 @@ run: $(VENV)/.installed-base ## install, start the embedded PostgreSQL, run one 
 	$(BIN)/lcm-etl migrate
 	$(BIN)/lcm-etl demo-source --seed 7 --scale S
 	$(BIN)/lcm-etl run --full
-	$(BIN)/lcm-etl page $(DEMO_ENTERPRISE)
+	$(BIN)/lcm-etl page --indent $(DEMO_ENTERPRISE)
 
 test: $(VENV)/.installed-dev ## install everything and run lint, type checks and the whole test suite
 	$(BIN)/ruff check .

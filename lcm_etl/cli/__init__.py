@@ -176,7 +176,15 @@ def _parse_uuid(value: str) -> uuid.UUID:
 
 @app.command()
 @explained
-def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise customer UUID.")]) -> None:
+def page(
+    enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise customer UUID.")],
+    indent: Annotated[
+        bool,
+        typer.Option(
+            "--indent", help="Indent the JSON for reading (the same data; the API's is compact)."
+        ),
+    ] = False,
+) -> None:
     """Print the learner-credit page answer of one enterprise (the API's JSON)."""
     from lcm_etl import queries
     from lcm_etl.db import read_replica_engine
@@ -187,8 +195,8 @@ def page(enterprise_uuid: Annotated[str, typer.Argument(help="Enterprise custome
     answer = queries.learner_credit_page(engine, customer, settings=settings)
     if answer is None:
         _fail(f"enterprise {customer} is not in the read model", code=1)
-    # Exactly the API's body (then a newline).
-    sys.stdout.buffer.write(queries.page_json(answer) + b"\n")
+    # Exactly the API's body (then a newline), or the same data indented for a reader.
+    sys.stdout.buffer.write(queries.page_json(answer, indent=indent) + b"\n")
     sys.stdout.flush()
 
 

@@ -199,10 +199,11 @@ def page_answer(
     return answer
 
 
-def page_json(answer: dict[str, Any]) -> bytes:
+def page_json(answer: dict[str, Any], *, indent: bool = False) -> bytes:
     """The page's bytes, as the API sends them and ``lcm-etl page`` prints them (compact JSON,
-    UTF-8, floats in their shortest round-trip form)."""
-    return orjson.dumps(answer)
+    UTF-8, floats in their shortest round-trip form); ``indent``: the same values, indented by
+    two spaces (``lcm-etl page --indent``, what ``make run`` prints)."""
+    return orjson.dumps(answer, option=orjson.OPT_INDENT_2 if indent else None)
 
 
 def render_page(

@@ -265,12 +265,19 @@ def test_cli_page_prints_the_same_json(
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli.app, ["page", str(ACME)])
+        indented = CliRunner().invoke(cli.app, ["page", "--indent", str(ACME)])
         missing = CliRunner().invoke(cli.app, ["page", str(uuid.uuid4())])
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == page(engine, make_settings())
     assert missing.exit_code == 1
+    # --indent (what `make run` prints): the same values, one field a line for a reader.
+    assert indented.exit_code == 0, indented.output
+    assert json.loads(indented.stdout) == json.loads(result.stdout)
+    assert result.stdout.count("\n") == 1
+    assert indented.stdout.count("\n") > 10
+    assert '\n  "enterprise_customer_uuid": ' in indented.stdout
 
 
 def printed_page(database_url, monkeypatch):

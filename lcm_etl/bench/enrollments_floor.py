@@ -18,13 +18,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from lcm_etl.bench.api import (
@@ -36,7 +32,8 @@ from lcm_etl.bench.api import (
     _server_env,
     bench_engine,
 )
-from lcm_etl.bench.load import PAGE_SERVER, measure_load, running_server
+from lcm_etl.bench.load import PAGE_SERVER, running_server
+from lcm_etl.bench.page_floor import disposing, measure_printed
 from lcm_etl.settings import load_settings
 
 
@@ -69,37 +66,21 @@ def main(argv: list[str] | None = None) -> None:
             if source:
                 env["PYTHONPATH"] = source[0]
             server = stack.enter_context(running_server(PAGE_SERVER, env, log_dir / f"{name}.log"))
-            watch = _PostgresWatch(stack.enter_context(_disposing(bench_engine(make_url(url)))))
+            watch = _PostgresWatch(stack.enter_context(disposing(bench_engine(make_url(url)))))
             servers.append((name, server, watch))
         for _ in range(args.rounds):
             for path in paths:
                 for clients in CONCURRENCY:
                     for name, server, watch in servers:
-                        result = measure_load(
+                        measure_printed(
                             server,
                             path,
-                            concurrency=clients,
+                            clients=clients,
                             requests=args.requests,
-                            warmup=20,
-                            time_budget=60.0,
                             database=watch,
+                            labels={"server": name, "path": path},
                         )
-                        line = {
-                            "server": name,
-                            "path": path,
-                            **result.as_json(),
-                            "load_average": [round(x, 2) for x in os.getloadavg()],
-                        }
-                        print(json.dumps(line), flush=True)
     engine.dispose()
-
-
-@contextlib.contextmanager
-def _disposing(engine: Engine) -> Iterator[Engine]:
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 if __name__ == "__main__":

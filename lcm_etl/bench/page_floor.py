@@ -24,7 +24,6 @@ import statistics
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -49,16 +48,35 @@ from lcm_etl.bench.load import (
 from lcm_etl.settings import load_settings
 
 
-def _line(kind: str, result: LoadResult) -> dict[str, Any]:
-    return {
-        "answer": kind,
-        **result.as_json(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
+def measure_printed(
+    server: Server,
+    path: str,
+    *,
+    clients: int,
+    requests: int,
+    database: _PostgresWatch,
+    labels: dict[str, str],
+) -> LoadResult:
+    """One measurement of a floor tool (this one, ``enrollments_floor``): 20 warm-up requests, at
+    most a minute, printed as one JSON line — ``labels``, the result and the machine's load
+    average."""
+    result = measure_load(
+        server,
+        path,
+        concurrency=clients,
+        requests=requests,
+        warmup=20,
+        time_budget=60.0,
+        database=database,
+    )
+    line = {**labels, **result.as_json(), "load_average": [round(x, 2) for x in os.getloadavg()]}
+    print(json.dumps(line), flush=True)
+    return result
 
 
 @contextlib.contextmanager
-def _disposing(engine: Engine) -> Iterator[Engine]:
+def disposing(engine: Engine) -> Iterator[Engine]:
+    """``engine``, disposed of on leaving (for an ``ExitStack``)."""
     try:
         yield engine
     finally:
@@ -94,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         before: tuple[Server, _PostgresWatch] | None = None
         if args.before is not None:
             before_url = args.before_database_url or settings.database_url
-            before_engine = servers.enter_context(_disposing(bench_engine(make_url(before_url))))
+            before_engine = servers.enter_context(disposing(bench_engine(make_url(before_url))))
             before_env = env | {"LCM_DATABASE_URL": before_url, "PYTHONPATH": str(args.before)}
             before_server = servers.enter_context(
                 # In the checkout: ``python -c`` puts the working directory first on sys.path.
@@ -115,17 +133,15 @@ def main(argv: list[str] | None = None) -> None:
                     if before is not None:
                         runs.append((f"before, {size}", before[0], path, before[1]))
                 for kind, server, path, database in runs:
-                    result = measure_load(
+                    result = measure_printed(
                         server,
                         path,
-                        concurrency=clients,
+                        clients=clients,
                         requests=args.requests,
-                        warmup=20,
-                        time_budget=60.0,
                         database=database,
+                        labels={"answer": kind},
                     )
                     measured.setdefault(f"{kind}, c{clients}", []).append(result)
-                    print(json.dumps(_line(kind, result)), flush=True)
     engine.dispose()
     for clients in CONCURRENCY:
         floor = measured[f"floor, c{clients}"]

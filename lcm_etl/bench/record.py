@@ -61,7 +61,6 @@ class Recorder:
         self.phases = tuple(phases)
         self.path = path
         self.completed: list[str] = []
-        self.current: str | None = None
         self.failure: dict[str, str] | None = None
 
     def state(self) -> dict[str, Any]:
@@ -74,21 +73,19 @@ class Recorder:
 
     def write(self) -> None:
         if self.path is not None:
-            write_atomically(self.path, {**self.report, **self.state()})
+            write_atomically(self.path, self.final())
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
         assert name in self.phases, name
-        self.current = name
         yield
-        self.current = None
         self.completed.append(name)
         self.write()
 
     def fail(self, exc: BaseException) -> None:
-        """Record the failure in the phase running (or after the last completed one) and write
-        what was measured so far."""
-        phase = self.current or next((p for p in self.phases if p not in self.completed), "")
+        """Record the failure in the phase running — the first not completed: phases run in
+        order — and write what was measured so far."""
+        phase = next((p for p in self.phases if p not in self.completed), "")
         self.failure = {
             "phase": phase,
             "error_type": type(exc).__name__,
